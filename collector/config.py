@@ -1,0 +1,117 @@
+"""The ``sources`` and ``collector`` sections of the plant file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from collector.register_map import MAX_READ_REGISTERS
+
+POINT_KEY = r"^[a-z0-9][a-z0-9_]*$"
+
+
+class RegisterBinding(BaseModel):
+    """Which map register feeds a point, with an optional extra multiplier (CT/PT, unit)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    register_name: str = Field(alias="register")
+    multiplier: float = 1.0
+
+
+class ModbusDeviceConfig(BaseModel):
+    """A meter at one unit id behind a gateway, read with its model's register map."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    meter: str
+    unit_id: int = Field(ge=0, le=255)
+    register_map: str
+    interval: float = Field(default=10.0, gt=0, description="seconds between polls")
+    max_gap: int = Field(default=0, ge=0, le=MAX_READ_REGISTERS)
+    points: dict[str, str | RegisterBinding] = Field(min_length=1)
+
+    def bindings(self) -> dict[str, RegisterBinding]:
+        return {
+            point: RegisterBinding(register_name=b) if isinstance(b, str) else b
+            for point, b in self.points.items()
+        }
+
+
+class ModbusSourceConfig(BaseModel):
+    """One gateway connection (Modbus TCP); its devices are read one request at a time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    host: str = "127.0.0.1"
+    port: int = Field(default=502, ge=0, le=65535)
+    timeout: float = Field(default=2.0, gt=0)
+    retry_backoff: float = Field(default=1.0, gt=0, description="first wait after a failure, s")
+    retry_backoff_max: float = Field(default=300.0, gt=0)
+    simulated: bool = False
+    devices: tuple[ModbusDeviceConfig, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_units(self) -> ModbusSourceConfig:
+        units = [d.unit_id for d in self.devices]
+        duplicated = {u for u in units if units.count(u) > 1}
+        if duplicated:
+            raise ValueError(f"unit id(s) {sorted(duplicated)} used by more than one device")
+        if self.port == 0 and not self.simulated:
+            raise ValueError("port 0 (any free port) is only for simulated gateways")
+        return self
+
+
+class MqttSourceConfig(BaseModel):
+    """A topic template whose ``{meter}`` level names the meter; payloads in a known format."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    topic: str = Field(pattern=r"\{meter\}")
+    qos: Literal[0, 1] = 1
+    format: Literal["meterledger-json"] = "meterledger-json"
+    meters: tuple[str, ...] = Field(min_length=1)
+    simulated: bool = False
+    publish_interval: float = Field(default=10.0, gt=0, description="simulated gateways only")
+
+    def subscription(self) -> str:
+        return self.topic.replace("{meter}", "+")
+
+    def topic_for(self, meter: str) -> str:
+        return self.topic.replace("{meter}", meter)
+
+    def meter_from(self, topic: str) -> str | None:
+        """The meter a concrete topic names, or None when it does not match the template."""
+        pattern = self.topic.split("/")
+        levels = topic.split("/")
+        if len(pattern) != len(levels):
+            return None
+        meter = None
+        for want, got in zip(pattern, levels, strict=True):
+            if want == "{meter}":
+                meter = got
+            elif want != got:
+                return None
+        return meter
+
+
+class SourcesConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    modbus: tuple[ModbusSourceConfig, ...] = ()
+    mqtt: tuple[MqttSourceConfig, ...] = ()
+
+
+class CollectorConfig(BaseModel):
+    """Spool and batching; defaults suit a plant of a few hundred meters."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    spool: Path | None = Field(default=None, description="SQLite spool file; default in data dir")
+    batch_size: int = Field(default=5000, ge=1, le=100_000)
+    flush_interval: float = Field(default=0.5, gt=0)
+    client_id: str = "meterledger-collector"

@@ -1,0 +1,124 @@
+"""Subscribe to MQTT topics with paho-mqtt 2: persistent session, QoS 1, ack after spool.
+
+The client keeps a persistent session (``clean_session=False``, a fixed client id) and
+acknowledges a message only once its readings are committed to the spool, so a crash or a
+broker restart makes the broker redeliver instead of losing it. paho's network thread
+reconnects forever with back-off; every (re)connect re-subscribes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from collector.config import MqttSourceConfig
+from collector.metrics import CollectorMetrics
+from collector.payloads import DECODERS
+from collector.spool import Spool
+from meterledger.errors import PayloadError
+from store.readings import Reading
+
+log = logging.getLogger(__name__)
+
+
+class MqttSubscriber:
+    def __init__(
+        self,
+        url: str,
+        sources: Sequence[MqttSourceConfig],
+        point_ids: Mapping[tuple[str, str], int],
+        spool: Spool,
+        metrics: CollectorMetrics,
+        *,
+        client_id: str,
+        on_spooled: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._url = urlsplit(url)
+        self._sources = list(sources)
+        self._point_ids = point_ids
+        self._spool = spool
+        self._metrics = metrics
+        self._on_spooled = on_spooled
+        self.connected = False
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if self._url.username:
+            self._client.username_pw_set(self._url.username, self._url.password)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    def start(self) -> None:
+        """Connect in paho's network thread; it keeps retrying until `stop`."""
+        self._client.connect_async(self._url.hostname or "127.0.0.1", self._url.port or 1883, 30)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT broker refused the connection: %s", reason)
+            return
+        self.connected = True
+        log.info("MQTT connected to %s", self._url.netloc)
+        client.subscribe([(s.subscription(), s.qos) for s in self._sources])
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected = False
+        log.warning("MQTT disconnected (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            rows = self.decode(msg.topic, msg.payload, datetime.now(UTC))
+        except PayloadError as exc:
+            # Acked all the same: a malformed payload stays malformed on redelivery.
+            self._metrics.payloads_rejected.labels(self._source_for(msg.topic)).inc()
+            log.warning("rejected MQTT payload: %s", exc)
+            client.ack(msg.mid, msg.qos)
+            return
+        try:
+            self._spool.append(rows)
+        except Exception:
+            log.exception("spool append failed; leaving message %d unacknowledged", msg.mid)
+            return
+        client.ack(msg.mid, msg.qos)
+        self._metrics.readings_in.labels(self._source_for(msg.topic)).inc(len(rows))
+        self._on_spooled()
+
+    def decode(self, topic: str, payload: bytes, received_at: datetime) -> list[Reading]:
+        """Map one message to readings; raise PayloadError naming what does not fit."""
+        for source in self._sources:
+            meter = source.meter_from(topic)
+            if meter is None:
+                continue
+            if meter not in source.meters:
+                raise PayloadError(topic, f"meter {meter!r} is not configured on {source.id!r}")
+            try:
+                decoded = DECODERS[source.format](payload, received_at)
+            except ValueError as exc:
+                raise PayloadError(topic, str(exc)) from exc
+            rows = []
+            for ts, point, value in decoded:
+                point_id = self._point_ids.get((meter, point))
+                if point_id is None:
+                    raise PayloadError(topic, f"meter {meter!r} has no point {point!r}")
+                rows.append(Reading(point_id, ts, value))
+            return rows
+        raise PayloadError(topic, "matches no configured topic")
+
+    def _source_for(self, topic: str) -> str:
+        return next((s.id for s in self._sources if s.meter_from(topic)), "unmatched")

@@ -1,0 +1,77 @@
+"""Empty the spool into the store in batches, forever, surviving database outages.
+
+Rows leave the spool only after their batch is committed, so an outage just lets the
+spool grow on disk; memory holds one batch at most, whatever the backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from collector.metrics import CollectorMetrics
+from collector.spool import Spool
+from meterledger.errors import StoreError
+from store.readings import Reading
+
+log = logging.getLogger(__name__)
+
+WriteBatch = Callable[[Sequence[Reading]], Awaitable[int]]
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        spool: Spool,
+        write: WriteBatch,
+        metrics: CollectorMetrics,
+        *,
+        batch_size: int,
+        flush_interval: float,
+        retry_max: float = 30.0,
+    ) -> None:
+        self._spool = spool
+        self._write = write
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._retry_max = retry_max
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask for a flush now (thread-safe through ``loop.call_soon_threadsafe``)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Flush until cancelled; back off while the database refuses."""
+        delay = self._flush_interval
+        while True:
+            try:
+                await self.flush()
+                delay = self._flush_interval
+            except StoreError as exc:
+                self._metrics.write_errors.inc()
+                delay = min(max(delay * 2, 1.0), self._retry_max)
+                log.warning("database write failed, retrying in %.0f s: %s", delay, exc)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def flush(self) -> int:
+        """Write everything spooled so far; return the number of new rows."""
+        written = 0
+        while True:
+            seq, rows = await asyncio.to_thread(self._spool.peek, self._batch_size)
+            if not rows:
+                self._metrics.spool_depth.set(0)
+                return written
+            new = await self._write(rows)
+            await asyncio.to_thread(self._spool.remove_through, seq)
+            self._metrics.readings_written.inc(new)
+            written += new
+            if len(rows) < self._batch_size:
+                self._metrics.spool_depth.set(await asyncio.to_thread(self._spool.depth))
+                return written

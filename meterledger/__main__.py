@@ -1,0 +1,3 @@
+from meterledger.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,244 @@
+"""The composition root: build every part from the plant file and run them together.
+
+Nothing connects at import time; `run_system` opens what the configuration asks for
+(embedded services when no URL is set), wires the parts, and on stop closes them in
+reverse order, so Ctrl-C or SIGTERM leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from api.app import create_app, make_server
+from collector.config import ModbusSourceConfig
+from collector.metrics import CollectorMetrics
+from collector.modbus import DevicePlan, ModbusGatewayPoller
+from collector.mqtt import MqttSubscriber
+from collector.readplan import plan_reads
+from collector.register_map import load_register_map
+from collector.spool import Spool
+from collector.writer import BatchWriter
+from meterledger.config import PlantConfig
+from meterledger.embedded import embedded_broker, embedded_postgres, free_port
+from meterledger.settings import Settings
+from simulators.clock import SimClock
+from simulators.meters import ElectricityMeter, GasMeter, MeterModel
+from simulators.modbus_gateway import SimulatedDevice, SimulatedModbusGateway
+from simulators.mqtt_gateway import SimulatedMqttGateway
+from simulators.profiles import DailyProfile
+from store.catalog import PointRef, sync_catalog
+from store.migrate import migrate
+from store.pool import open_pool
+from store.readings import write_readings
+
+log = logging.getLogger(__name__)
+
+PARTS = frozenset({"simulate", "collect", "serve"})
+
+
+@dataclass
+class Runtime:
+    """What a running system exposes to its caller (the CLI prints it; tests inspect it)."""
+
+    database_url: str
+    mqtt_url: str | None
+    api_url: str | None
+    point_ids: dict[PointRef, int]
+    registry: CollectorRegistry
+    models: dict[str, MeterModel] = field(default_factory=dict)
+    modbus_simulators: list[SimulatedModbusGateway] = field(default_factory=list)
+    mqtt_simulators: list[SimulatedMqttGateway] = field(default_factory=list)
+    pollers: list[ModbusGatewayPoller] = field(default_factory=list)
+    subscriber: MqttSubscriber | None = None
+
+
+Task = Coroutine[Any, Any, None]
+
+
+async def run_system(
+    config: PlantConfig,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    parts: frozenset[str] = PARTS,
+    on_ready: Callable[[Runtime], None] = lambda _: None,
+) -> None:
+    """Run the chosen parts until ``stop`` is set or one of them fails."""
+    async with contextlib.AsyncExitStack() as stack:
+        database_url = settings.database_url or stack.enter_context(
+            embedded_postgres(settings.data_dir)
+        )
+        await asyncio.to_thread(migrate, database_url)
+        point_ids = await asyncio.to_thread(sync_catalog, database_url, config.sites)
+        needs_broker = bool(config.sources.mqtt) and parts & {"simulate", "collect"}
+        mqtt_url = settings.mqtt_url
+        if needs_broker and not mqtt_url:
+            mqtt_url = await stack.enter_async_context(embedded_broker(settings.data_dir))
+        pool = await open_pool(database_url)
+        stack.push_async_callback(pool.close)
+        config = _resolve_ports(config, parts)
+        runtime = Runtime(database_url, mqtt_url, None, point_ids, CollectorRegistry())
+        tasks: dict[str, Task] = {}
+        if "simulate" in parts:
+            tasks |= _simulators(config, runtime)
+        if "collect" in parts:
+            tasks |= _collector(config, settings, runtime, pool, stack)
+        if "serve" in parts:
+            server = make_server(create_app(pool, runtime.registry), config.api.host, config.api.port)
+            runtime.api_url = f"http://{config.api.host}:{config.api.port}"
+            tasks["api"] = _serve(server, stop)
+        await _run_until_stopped(tasks, stop, lambda: on_ready(runtime))
+
+
+def _resolve_ports(config: PlantConfig, parts: frozenset[str]) -> PlantConfig:
+    """Give port-0 listeners (simulated gateways, the API) a concrete free port."""
+    modbus = tuple(
+        s.model_copy(update={"port": free_port()}) if s.simulated and s.port == 0 else s
+        for s in config.sources.modbus
+    )
+    api = config.api
+    if api.port == 0 and "serve" in parts:
+        api = api.model_copy(update={"port": free_port()})
+    sources = config.sources.model_copy(update={"modbus": modbus})
+    return config.model_copy(update={"sources": sources, "api": api})
+
+
+def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
+    clock = SimClock()
+    meters = config.meters()
+    for meter_id, spec in config.simulation.meters.items():
+        site, _ = meters[meter_id]
+        profile = DailyProfile(spec, site.timezone)
+        origin = (
+            config.simulation.origin.timestamp()
+            if config.simulation.origin
+            else math.floor(clock.now() / spec.step) * spec.step  # grid on wall-clock steps
+        )
+        model_type = ElectricityMeter if spec.model == "electricity" else GasMeter
+        runtime.models[meter_id] = model_type(profile, spec.initial, origin, spec.step)
+    tasks: dict[str, Task] = {}
+    for source in config.sources.modbus:
+        if source.simulated:
+            gateway = _modbus_simulator(source, runtime.models, clock)
+            runtime.modbus_simulators.append(gateway)
+            tasks[f"simulated modbus {source.id}"] = gateway.run()
+    for mqtt in config.sources.mqtt:
+        if mqtt.simulated:
+            assert runtime.mqtt_url is not None
+            models = {m: runtime.models[m] for m in mqtt.meters if m in runtime.models}
+            topics = {m: mqtt.topic_for(m) for m in models}
+            sim = SimulatedMqttGateway(
+                runtime.mqtt_url, models, topics, mqtt.publish_interval, clock,
+                qos=mqtt.qos, client_id=f"meterledger-sim-{mqtt.id}",
+            )
+            runtime.mqtt_simulators.append(sim)
+            tasks[f"simulated mqtt {mqtt.id}"] = sim.run()
+    return tasks
+
+
+def _modbus_simulator(
+    source: ModbusSourceConfig, models: Mapping[str, MeterModel], clock: SimClock
+) -> SimulatedModbusGateway:
+    devices = []
+    for device in source.devices:
+        if device.meter not in models:
+            log.info("%s unit %d (%s) has no simulation: it will not answer",
+                     source.id, device.unit_id, device.meter)
+            continue
+        register_map = load_register_map(device.register_map)
+        devices.append(
+            SimulatedDevice(device.unit_id, device.meter, register_map, models[device.meter])
+        )
+    return SimulatedModbusGateway(source.host, source.port, devices, clock)
+
+
+def _collector(
+    config: PlantConfig,
+    settings: Settings,
+    runtime: Runtime,
+    pool: Any,
+    stack: contextlib.AsyncExitStack,
+) -> dict[str, Task]:
+    metrics = CollectorMetrics(runtime.registry)
+    spool = Spool(config.collector.spool or settings.data_dir / "spool.sqlite3")
+    stack.callback(spool.close)
+
+    async def write(rows: Any) -> int:
+        return await write_readings(pool, rows)
+
+    writer = BatchWriter(
+        spool, write, metrics,
+        batch_size=config.collector.batch_size, flush_interval=config.collector.flush_interval,
+    )
+    loop = asyncio.get_running_loop()
+
+    def wake_writer() -> None:
+        loop.call_soon_threadsafe(writer.wake)
+
+    by_meter = {(ref.meter, ref.point): pid for ref, pid in runtime.point_ids.items()}
+    tasks: dict[str, Task] = {"writer": writer.run()}
+    for source in config.sources.modbus:
+        plans = [_device_plan(device, by_meter) for device in source.devices]
+        poller = ModbusGatewayPoller(source, plans, spool, metrics, on_spooled=writer.wake)
+        runtime.pollers.append(poller)
+        tasks[f"modbus {source.id}"] = poller.run()
+    if config.sources.mqtt:
+        assert runtime.mqtt_url is not None
+        subscriber = MqttSubscriber(
+            runtime.mqtt_url, config.sources.mqtt, by_meter, spool, metrics,
+            client_id=config.collector.client_id, on_spooled=wake_writer,
+        )
+        subscriber.start()
+        stack.callback(subscriber.stop)
+        runtime.subscriber = subscriber
+    return tasks
+
+
+def _device_plan(device: Any, by_meter: Mapping[tuple[str, str], int]) -> DevicePlan:
+    register_map = load_register_map(device.register_map)
+    bindings = device.bindings()
+    wanted = [(point, register_map[b.register_name]) for point, b in bindings.items()]
+    blocks = plan_reads(
+        wanted, max_registers=register_map.max_registers_per_read, max_gap=device.max_gap
+    )
+    return DevicePlan(
+        meter=device.meter,
+        unit_id=device.unit_id,
+        interval=device.interval,
+        blocks=tuple(blocks),
+        point_ids={point: by_meter[(device.meter, point)] for point in bindings},
+        multipliers={point: b.multiplier for point, b in bindings.items()},
+    )
+
+
+async def _serve(server: Any, stop: asyncio.Event) -> None:
+    serving = asyncio.create_task(server.serve())
+    try:
+        await asyncio.shield(serving)
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def _run_until_stopped(
+    tasks: dict[str, Task], stop: asyncio.Event, ready: Callable[[], None]
+) -> None:
+    running = {asyncio.create_task(coro, name=name): name for name, coro in tasks.items()}
+    stopper = asyncio.create_task(stop.wait())
+    ready()
+    done, _ = await asyncio.wait([*running, stopper], return_when=asyncio.FIRST_COMPLETED)
+    for task in running:
+        task.cancel()
+    results = await asyncio.gather(*running, return_exceptions=True)
+    stopper.cancel()
+    for task, result in zip(running, results, strict=True):
+        if task in done and isinstance(result, BaseException):
+            raise RuntimeError(f"{running[task]} stopped: {result}") from result

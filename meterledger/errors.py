@@ -1,0 +1,101 @@
+"""The one error tree of meterledger.
+
+Every part raises from here, so a caller can catch one family and an error carries its
+subject as attributes rather than in a message prefix. Third-party errors (psycopg,
+pymodbus, paho) are caught at the adapter that talks to them and re-raised from one of
+these with ``raise ... from``::
+
+    MeterledgerError
+    ├── ConfigError            a plant file or register map that cannot be used
+    ├── StoreError             the database refused or could not be reached
+    │   └── MigrationError     a migration failed or an applied one was edited
+    ├── DeviceError            a Modbus device did not answer or answered an exception
+    ├── PayloadError           an MQTT payload that cannot be decoded
+    └── EmbeddedServiceError   a private PostgreSQL or broker could not be started
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class MeterledgerError(Exception):
+    """Base of every error meterledger raises on purpose."""
+
+
+class ConfigError(MeterledgerError):
+    """A configuration value that cannot be used, with where it was found."""
+
+    def __init__(self, source: str, field: str, reason: str) -> None:
+        self.source = source
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{source}: {field}: {reason}")
+
+    @classmethod
+    def from_validation(cls, source: str, exc: ValidationError, raw: Any) -> ConfigError:
+        """Name the first invalid field by its path, with the id of each list item on it."""
+        first = exc.errors()[0]
+        reason = first["msg"]
+        if first["type"] not in ("missing", "extra_forbidden") and "input" in first:
+            reason = f"{reason} (got {first['input']!r})"
+        if len(exc.errors()) > 1:
+            reason = f"{reason}; and {len(exc.errors()) - 1} more error(s)"
+        return cls(source, _field_path(first["loc"], raw), reason)
+
+
+class StoreError(MeterledgerError):
+    """The database refused an operation or could not be reached."""
+
+
+class MigrationError(StoreError):
+    """A migration could not be applied, or an applied one no longer matches its file."""
+
+    def __init__(self, version: str, reason: str) -> None:
+        self.version = version
+        self.reason = reason
+        super().__init__(f"migration {version}: {reason}")
+
+
+class DeviceError(MeterledgerError):
+    """A Modbus request failed: no answer, a broken connection or an exception code."""
+
+    def __init__(self, gateway: str, unit_id: int, address: int, reason: str) -> None:
+        self.gateway = gateway
+        self.unit_id = unit_id
+        self.address = address
+        self.reason = reason
+        super().__init__(f"{gateway} unit {unit_id} address {address}: {reason}")
+
+
+class PayloadError(MeterledgerError):
+    """An MQTT payload that does not match the configured format."""
+
+    def __init__(self, topic: str, reason: str) -> None:
+        self.topic = topic
+        self.reason = reason
+        super().__init__(f"topic {topic!r}: {reason}")
+
+
+class EmbeddedServiceError(MeterledgerError):
+    """A private PostgreSQL or MQTT broker could not be started."""
+
+
+def _field_path(loc: tuple[int | str, ...], raw: Any) -> str:
+    """Render a pydantic location as ``meters[2](id=gas).points``, following the raw data."""
+    parts: list[str] = []
+    node = raw
+    for key in loc:
+        if isinstance(key, int):
+            label = f"[{key}]"
+            item = node[key] if isinstance(node, list) and key < len(node) else None
+            if isinstance(item, dict) and isinstance(item.get("id") or item.get("name"), str):
+                label += f"(id={item.get('id') or item.get('name')})"
+            parts.append(label)
+            node = item
+        else:
+            parts.append(f".{key}" if parts else str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return "".join(parts) or "(root)"

@@ -1,0 +1,19 @@
+"""The connection pool every async part shares, opened by the composition root."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from meterledger.errors import StoreError
+
+
+async def open_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> AsyncConnectionPool:
+    """Open a pool and wait for its first connection, so a wrong URL fails at start."""
+    pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False)
+    try:
+        await pool.open(wait=True, timeout=15)
+    except psycopg.Error as exc:
+        await pool.close()
+        raise StoreError(f"cannot connect to the database: {exc}") from exc
+    return pool

@@ -1,0 +1,111 @@
+"""Services for the tests, from the environment or started here.
+
+``METERLEDGER_TEST_DATABASE_URL`` names a PostgreSQL or TimescaleDB server (each test that
+needs one gets a fresh database on it); without it an embedded PostgreSQL is started.
+``METERLEDGER_TEST_MQTT_URL`` names a broker; without it a private Mosquitto is started
+(the embedded amqtt broker cannot redeliver, so broker tests need a real one).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from meterledger.embedded import embedded_postgres, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server to create test databases on."""
+    url = os.environ.get("METERLEDGER_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    base = Path("/var/lib/meterledger-test") if os.geteuid() == 0 else Path(tempfile.gettempdir())
+    with tempfile.TemporaryDirectory(dir=_mkdir(base)) as folder, embedded_postgres(
+        Path(folder)
+    ) as embedded:
+        yield embedded
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"ml_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = conninfo_to_dict(server_url)
+    params["dbname"] = name
+    yield make_conninfo(**params)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def mqtt_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("METERLEDGER_TEST_MQTT_URL")
+    if url:
+        yield url
+        return
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not os.path.exists(binary):
+        pytest.fail("broker tests need Mosquitto: install it or set METERLEDGER_TEST_MQTT_URL")
+    folder = tmp_path_factory.mktemp("mosquitto")
+    port = free_port()
+    conf = folder / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        f"user {'root' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}\n"
+    )
+    process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
+    _wait_port(port)
+    yield f"mqtt://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(5)
+
+
+def _wait_port(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@pytest.fixture
+def expect_timescaledb() -> bool:
+    """True when this run must prove the TimescaleDB mode (set by tests/run.sh)."""
+    return os.environ.get("METERLEDGER_TEST_EXPECT_TIMESCALEDB") == "1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the services they use, so ``-m "not db"`` runs offline."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "server_url" in fixtures:
+            item.add_marker(pytest.mark.db)
+        if "mqtt_url" in fixtures:
+            item.add_marker(pytest.mark.broker)
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)

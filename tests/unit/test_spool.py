@@ -1,0 +1,35 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from collector.spool import Spool
+from store.readings import Reading
+
+T0 = datetime(2026, 3, 29, 0, 59, 59, 123456, tzinfo=UTC)
+
+
+def rows(n: int) -> list[Reading]:
+    return [Reading(1, T0 + timedelta(seconds=i), 0.1 * i, i % 2) for i in range(n)]
+
+
+def test_rows_come_back_exactly_and_in_order(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    spool.append(rows(5))
+    last, got = spool.peek(10)
+    assert got == rows(5)
+    assert got[0].ts.tzinfo is not None
+    spool.remove_through(last)
+    assert spool.depth() == 0
+
+
+def test_peek_is_bounded_and_removal_is_partial(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    spool.append(rows(10))
+    last, got = spool.peek(4)
+    assert len(got) == 4
+    spool.remove_through(last)
+    assert spool.peek(100)[1] == rows(10)[4:]
+
+
+def test_spooled_rows_survive_reopening(tmp_path: Path) -> None:
+    Spool(tmp_path / "spool.db").append(rows(3))  # closed without ceremony, as after a kill
+    assert Spool(tmp_path / "spool.db").depth() == 3
