@@ -35,7 +35,7 @@ class ModbusDeviceConfig(BaseModel):
 
     def bindings(self) -> dict[str, RegisterBinding]:
         return {
-            point: RegisterBinding(register_name=b) if isinstance(b, str) else b
+            point: RegisterBinding.model_validate({"register": b}) if isinstance(b, str) else b
             for point, b in self.points.items()
         }
 

@@ -46,6 +46,7 @@ class MqttSubscriber:
         self._metrics = metrics
         self._on_spooled = on_spooled
         self.connected = False
+        self._stopping = False
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -66,6 +67,7 @@ class MqttSubscriber:
         self._client.loop_start()
 
     def stop(self) -> None:
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -75,15 +77,17 @@ class MqttSubscriber:
             return
         self.connected = True
         log.info("MQTT connected to %s", self._url.netloc)
-        client.subscribe([(s.subscription(), s.qos) for s in self._sources])
+        topics: list[tuple[str, int]] = [(s.subscription(), s.qos) for s in self._sources]
+        client.subscribe(topics)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected = False
-        log.warning("MQTT disconnected (%s); reconnecting", reason)
+        if not self._stopping:
+            log.warning("MQTT disconnected (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            rows = self.decode(msg.topic, msg.payload, datetime.now(UTC))
+            rows = self.decode(msg.topic, bytes(msg.payload), datetime.now(UTC))
         except PayloadError as exc:
             # Acked all the same: a malformed payload stays malformed on redelivery.
             self._metrics.payloads_rejected.labels(self._source_for(msg.topic)).inc()

@@ -50,8 +50,14 @@ def _one(item: Any, where: str, received_at: datetime) -> Decoded:
         raise ValueError(f"{where}.values: expected a non-empty object, got {values!r}".lstrip("."))
     out = []
     for point, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError(f"{where}.values.{point}: expected a finite number, got {value!r}".lstrip("."))
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValueError(
+                f"{where}.values.{point}: expected a finite number, got {value!r}".lstrip(".")
+            )
         out.append((ts, point, float(value)))
     return out
 

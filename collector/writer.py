@@ -7,6 +7,7 @@ spool grow on disk; memory holds one batch at most, whatever the backlog.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -54,10 +55,8 @@ class BatchWriter:
                 self._metrics.write_errors.inc()
                 delay = min(max(delay * 2, 1.0), self._retry_max)
                 log.warning("database write failed, retrying in %.0f s: %s", delay, exc)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def flush(self) -> int:

@@ -87,15 +87,18 @@ async def run_system(
         config = _resolve_ports(config, parts)
         runtime = Runtime(database_url, mqtt_url, None, point_ids, CollectorRegistry())
         tasks: dict[str, Task] = {}
+        server = None
         if "simulate" in parts:
             tasks |= _simulators(config, runtime)
         if "collect" in parts:
             tasks |= _collector(config, settings, runtime, pool, stack)
         if "serve" in parts:
-            server = make_server(create_app(pool, runtime.registry), config.api.host, config.api.port)
+            server = make_server(
+                create_app(pool, runtime.registry), config.api.host, config.api.port
+            )
             runtime.api_url = f"http://{config.api.host}:{config.api.port}"
-            tasks["api"] = _serve(server, stop)
-        await _run_until_stopped(tasks, stop, lambda: on_ready(runtime))
+            tasks["api"] = _serve(server)
+        await _run_until_stopped(tasks, stop, lambda: _started(server), lambda: on_ready(runtime))
 
 
 def _resolve_ports(config: PlantConfig, parts: frozenset[str]) -> PlantConfig:
@@ -136,8 +139,13 @@ def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
             models = {m: runtime.models[m] for m in mqtt.meters if m in runtime.models}
             topics = {m: mqtt.topic_for(m) for m in models}
             sim = SimulatedMqttGateway(
-                runtime.mqtt_url, models, topics, mqtt.publish_interval, clock,
-                qos=mqtt.qos, client_id=f"meterledger-sim-{mqtt.id}",
+                runtime.mqtt_url,
+                models,
+                topics,
+                mqtt.publish_interval,
+                clock,
+                qos=mqtt.qos,
+                client_id=f"meterledger-sim-{mqtt.id}",
             )
             runtime.mqtt_simulators.append(sim)
             tasks[f"simulated mqtt {mqtt.id}"] = sim.run()
@@ -150,12 +158,15 @@ def _modbus_simulator(
     devices = []
     for device in source.devices:
         if device.meter not in models:
-            log.info("%s unit %d (%s) has no simulation: it will not answer",
-                     source.id, device.unit_id, device.meter)
-            continue
+            log.info(
+                "%s unit %d (%s) has no simulation: it will never answer",
+                source.id,
+                device.unit_id,
+                device.meter,
+            )
         register_map = load_register_map(device.register_map)
         devices.append(
-            SimulatedDevice(device.unit_id, device.meter, register_map, models[device.meter])
+            SimulatedDevice(device.unit_id, device.meter, register_map, models.get(device.meter))
         )
     return SimulatedModbusGateway(source.host, source.port, devices, clock)
 
@@ -175,8 +186,11 @@ def _collector(
         return await write_readings(pool, rows)
 
     writer = BatchWriter(
-        spool, write, metrics,
-        batch_size=config.collector.batch_size, flush_interval=config.collector.flush_interval,
+        spool,
+        write,
+        metrics,
+        batch_size=config.collector.batch_size,
+        flush_interval=config.collector.flush_interval,
     )
     loop = asyncio.get_running_loop()
 
@@ -193,8 +207,13 @@ def _collector(
     if config.sources.mqtt:
         assert runtime.mqtt_url is not None
         subscriber = MqttSubscriber(
-            runtime.mqtt_url, config.sources.mqtt, by_meter, spool, metrics,
-            client_id=config.collector.client_id, on_spooled=wake_writer,
+            runtime.mqtt_url,
+            config.sources.mqtt,
+            by_meter,
+            spool,
+            metrics,
+            client_id=config.collector.client_id,
+            on_spooled=wake_writer,
         )
         subscriber.start()
         stack.callback(subscriber.stop)
@@ -219,7 +238,14 @@ def _device_plan(device: Any, by_meter: Mapping[tuple[str, str], int]) -> Device
     )
 
 
-async def _serve(server: Any, stop: asyncio.Event) -> None:
+async def _started(server: Any) -> None:
+    """Return once the API accepts connections (at once when there is no API)."""
+    # uvicorn offers a flag, not an event, for "listening"
+    while server is not None and not server.started:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+
+
+async def _serve(server: Any) -> None:
     serving = asyncio.create_task(server.serve())
     try:
         await asyncio.shield(serving)
@@ -229,12 +255,19 @@ async def _serve(server: Any, stop: asyncio.Event) -> None:
 
 
 async def _run_until_stopped(
-    tasks: dict[str, Task], stop: asyncio.Event, ready: Callable[[], None]
+    tasks: dict[str, Task],
+    stop: asyncio.Event,
+    started: Callable[[], Coroutine[Any, Any, None]],
+    ready: Callable[[], None],
 ) -> None:
     running = {asyncio.create_task(coro, name=name): name for name, coro in tasks.items()}
     stopper = asyncio.create_task(stop.wait())
-    ready()
-    done, _ = await asyncio.wait([*running, stopper], return_when=asyncio.FIRST_COMPLETED)
+    starting = asyncio.create_task(started())
+    done, _ = await asyncio.wait([*running, stopper, starting], return_when=asyncio.FIRST_COMPLETED)
+    if done == {starting}:
+        ready()
+        done, _ = await asyncio.wait([*running, stopper], return_when=asyncio.FIRST_COMPLETED)
+    starting.cancel()
     for task in running:
         task.cancel()
     results = await asyncio.gather(*running, return_exceptions=True)

@@ -28,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Their INFO lines are internals (pgserver's pg_ctl transcripts); ours say what matters.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     try:
         return int(args.handler(args))
     except MeterledgerError as exc:
@@ -74,8 +76,11 @@ def _run_parts(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     settings = Settings()
     if not settings.database_url:
-        print(f"no METERLEDGER_DATABASE_URL: starting an embedded PostgreSQL in "
-              f"{settings.data_dir / 'pgdata'}", file=sys.stderr)
+        print(
+            f"no METERLEDGER_DATABASE_URL: starting an embedded PostgreSQL in "
+            f"{settings.data_dir / 'pgdata'}",
+            file=sys.stderr,
+        )
     asyncio.run(_until_signal(config, settings, args.parts))
     return 0
 
@@ -102,9 +107,8 @@ def _announce(runtime: Runtime) -> None:
     if runtime.mqtt_url:
         lines.append(f"  MQTT:       {runtime.mqtt_url}")
     for gateway in runtime.modbus_simulators:
-        lines.append(
-            f"  simulated Modbus gateway {gateway.host}:{gateway.port} units {sorted(gateway.devices)}"
-        )
+        units = sorted(gateway.devices)
+        lines.append(f"  simulated Modbus gateway {gateway.host}:{gateway.port} units {units}")
     print("\n".join(lines), flush=True)
 
 
@@ -128,7 +132,8 @@ def _db_status(_args: argparse.Namespace) -> int:
         print("timescaledb: not installed (reading is a plain table)")
     print("migrations:")
     for migration in report.applied:
-        print(f"  {migration.version} {migration.name}  applied {migration.applied_at:%Y-%m-%d %H:%M:%S %Z}")
+        applied = f"{migration.applied_at:%Y-%m-%d %H:%M:%S %Z}"
+        print(f"  {migration.version} {migration.name}  applied {applied}")
     for version in report.pending:
         print(f"  {version} pending")
     return 0
@@ -137,6 +142,9 @@ def _db_status(_args: argparse.Namespace) -> int:
 def _database(settings: Settings) -> contextlib.AbstractContextManager[str]:
     if settings.database_url:
         return contextlib.nullcontext(settings.database_url)
-    print(f"no METERLEDGER_DATABASE_URL: using the embedded PostgreSQL in "
-          f"{settings.data_dir / 'pgdata'}", file=sys.stderr)
+    print(
+        f"no METERLEDGER_DATABASE_URL: using the embedded PostgreSQL in "
+        f"{settings.data_dir / 'pgdata'}",
+        file=sys.stderr,
+    )
     return embedded_postgres(settings.data_dir)

@@ -85,14 +85,16 @@ def _check_references(source: str, config: PlantConfig, raw: dict[str, Any]) -> 
                     spec = register_map[binding.register_name]
                 except KeyError:
                     raise ConfigError(
-                        source, field,
+                        source,
+                        field,
                         f"{register_map.model} has no register {binding.register_name!r}",
                     ) from None
                 if spec.unit != points[point].unit and binding.multiplier == 1.0:
                     raise ConfigError(
-                        source, field,
-                        f"register {binding.register_name!r} is in {spec.unit!r} but the point is in"
-                        f" {points[point].unit!r}; set a multiplier or change the point's unit",
+                        source,
+                        field,
+                        f"register {binding.register_name!r} is in {spec.unit!r} but the point"
+                        f" is in {points[point].unit!r}; set a multiplier or change its unit",
                     )
     for i, mqtt in enumerate(config.sources.mqtt):
         for meter_id in mqtt.meters:

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from meterledger.errors import EmbeddedServiceError
 
 log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def free_port() -> int:
@@ -34,7 +39,11 @@ def free_port() -> int:
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
     """Start (or re-attach to) a private PostgreSQL in ``data_dir/pgdata``; stop it on exit."""
     try:
-        import pgserver
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI) and falls back to
+            # /tmp/runtime-<uid>, which is what pgserver then uses for its lock: harmless.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            import pgserver
     except ImportError as exc:  # no wheel for this Python (3.13+)
         raise EmbeddedServiceError(
             "no embedded PostgreSQL for this Python (pgserver has wheels for 3.11 and 3.12);"
@@ -58,20 +67,24 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
 @contextlib.asynccontextmanager
 async def embedded_broker(data_dir: Path) -> AsyncIterator[str]:
     """Start a private broker on a free loopback port; yield its mqtt:// URL."""
-    binary = shutil.which("mosquitto") or next(
-        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)),
-        None,
-    )
+    binary = _mosquitto_binary()
     if binary:
-        async with _mosquitto(binary, data_dir / "mosquitto") as url:
+        folder, user = _broker_folder(data_dir / "mosquitto")
+        async with _mosquitto(binary, folder, user) as url:
             yield url
     else:
         async with _amqtt() as url:
             yield url
 
 
-@contextlib.asynccontextmanager
-async def _mosquitto(binary: str, folder: Path) -> AsyncIterator[str]:
+def _mosquitto_binary() -> str | None:
+    """The machine's mosquitto; Debian installs it in sbin, often off a user's PATH."""
+    candidates = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+    return shutil.which("mosquitto") or next((p for p in candidates if os.path.exists(p)), None)
+
+
+def _broker_folder(folder: Path) -> tuple[Path, str]:
+    """Create the broker's folder; return it with the user the broker should run as."""
     folder.mkdir(parents=True, exist_ok=True)
     user = pwd.getpwuid(os.geteuid()).pw_name
     if user == "root":  # mosquitto refuses to keep root; give it its own user where there is one
@@ -79,6 +92,11 @@ async def _mosquitto(binary: str, folder: Path) -> AsyncIterator[str]:
             account = pwd.getpwnam("mosquitto")
             os.chown(folder, account.pw_uid, account.pw_gid)
             user = "mosquitto"
+    return folder, user
+
+
+@contextlib.asynccontextmanager
+async def _mosquitto(binary: str, folder: Path, user: str) -> AsyncIterator[str]:
     port = free_port()
     conf = folder / "mosquitto.conf"
     conf.write_text(
@@ -96,7 +114,9 @@ async def _mosquitto(binary: str, folder: Path) -> AsyncIterator[str]:
         "-c",
         str(conf),
         stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches us, and we stop the broker after its clients
+        preexec_fn=_die_with_parent,
     )
     try:
         await _wait_for_port(port, process)
@@ -110,6 +130,13 @@ async def _mosquitto(binary: str, folder: Path) -> AsyncIterator[str]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM it when its parent dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 async def _wait_for_port(port: int, process: asyncio.subprocess.Process) -> None:

@@ -7,11 +7,12 @@ read across an undocumented gap fails as it may on the real device.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from functools import partial
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
@@ -39,10 +40,12 @@ class Exposure:
 
 @dataclass(frozen=True, slots=True)
 class SimulatedDevice:
+    """A meter at a unit id; with no model it never answers, like a dead RS-485 slave."""
+
     unit_id: int
     meter: str
     register_map: RegisterMap
-    model: MeterModel
+    model: MeterModel | None
 
 
 class SimulatedModbusGateway:
@@ -59,16 +62,19 @@ class SimulatedModbusGateway:
         self._server = ModbusTcpServer(
             [self._sim_device(d) for d in devices],
             address=(host, port),
-            ignore_missing_devices=True,  # an unknown unit id stays silent, as on RS-485
         )
 
     async def run(self) -> None:
-        log.info("simulated Modbus gateway on %s:%d, units %s", self.host, self.port,
-                 sorted(self.devices))
+        log.info(
+            "simulated Modbus gateway on %s:%d, units %s",
+            self.host,
+            self.port,
+            sorted(self.devices),
+        )
         try:
             await self._server.serve_forever()
         finally:
-            await self._server.shutdown()
+            await self._server.shutdown()  # type: ignore[no-untyped-call]
 
     def _sim_device(self, device: SimulatedDevice) -> SimDevice:
         tables: dict[Function, list[SimData]] = {f: [] for f in Function}
@@ -101,8 +107,12 @@ class SimulatedModbusGateway:
     ) -> None:
         """pymodbus calls this before answering: write the model's current state in."""
         device = self.devices[unit]
+        model = device.model
+        if model is None:
+            await asyncio.Event().wait()  # never answer; the client times out
+            return None
         now = self.clock.now()
-        values = device.model.values_at(now)
+        values = model.values_at(now)
         for spec in device.register_map.registers:
             if spec.function != function_code or spec.name not in values:
                 continue
@@ -110,4 +120,5 @@ class SimulatedModbusGateway:
                 continue
             offset = spec.address - start_address
             registers[offset : offset + spec.count] = encode(spec, values[spec.name])
-        self.exposed.append(Exposure(unit, device.model.grid(now), values))
+        self.exposed.append(Exposure(unit, model.grid(now), values))
+        return None

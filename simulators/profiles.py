@@ -20,7 +20,8 @@ _RAMP_HOURS = 0.5
 def noise(seed: int, minute: int) -> float:
     """A uniform value in [-1, 1) fixed by seed and minute."""
     digest = hashlib.blake2b(struct.pack(">qq", seed, minute), digest_size=8).digest()
-    return struct.unpack(">Q", digest)[0] / 2**63 - 1.0
+    (value,) = struct.unpack(">Q", digest)
+    return float(value) / 2**63 - 1.0
 
 
 class DailyProfile:

@@ -80,7 +80,12 @@ def migrate(url: str) -> list[str]:
 
 def _apply_pending(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
     conn.execute(_CREATE_TABLE)
-    recorded = dict(conn.execute("SELECT version, checksum FROM schema_migration").fetchall())
+    recorded: dict[str, str] = {
+        str(version): str(checksum)
+        for version, checksum in conn.execute(
+            "SELECT version, checksum FROM schema_migration"
+        ).fetchall()
+    }
     done = []
     for migration in shipped_migrations():
         checksum = recorded.get(migration.version)

@@ -33,7 +33,9 @@ CREATE TEMP TABLE IF NOT EXISTS reading_in (
     value double precision NOT NULL, quality integer NOT NULL
 ) ON COMMIT DELETE ROWS"""
 _COPY = "COPY reading_in (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)"
-_MOVE = "INSERT INTO reading SELECT point_id, ts, value, quality FROM reading_in ON CONFLICT DO NOTHING"
+_MOVE = (
+    "INSERT INTO reading SELECT point_id, ts, value, quality FROM reading_in ON CONFLICT DO NOTHING"
+)
 
 
 async def write_readings(pool: AsyncConnectionPool, rows: Sequence[Reading]) -> int:

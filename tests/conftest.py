@@ -34,9 +34,10 @@ def server_url() -> Iterator[str]:
         yield url
         return
     base = Path("/var/lib/meterledger-test") if os.geteuid() == 0 else Path(tempfile.gettempdir())
-    with tempfile.TemporaryDirectory(dir=_mkdir(base)) as folder, embedded_postgres(
-        Path(folder)
-    ) as embedded:
+    with (
+        tempfile.TemporaryDirectory(dir=_mkdir(base)) as folder,
+        embedded_postgres(Path(folder)) as embedded,
+    ):
         yield embedded
 
 

@@ -15,7 +15,8 @@ PLANT_FILES = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
 @pytest.mark.parametrize("path", PLANT_FILES, ids=lambda p: p.name)
 def test_every_shipped_plant_file_loads(path: Path) -> None:
     config = load_config(path)
-    assert config.sites and config.sources.modbus
+    assert config.sites
+    assert config.sources.modbus
 
 
 def broken(tmp_path: Path, change: object) -> Path:

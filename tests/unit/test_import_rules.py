@@ -7,8 +7,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTS = ("collector", "store", "ledger", "api", "simulators")
-DRIVERS = ("psycopg", "psycopg_pool", "fastapi", "starlette", "paho", "pymodbus", "apscheduler",
-           "uvicorn", "sqlite3")
+DRIVERS = (
+    "psycopg",
+    "psycopg_pool",
+    "fastapi",
+    "starlette",
+    "paho",
+    "pymodbus",
+    "apscheduler",
+    "uvicorn",
+    "sqlite3",
+)
 
 # What each part may import from meterledger's own packages.
 ALLOWED = {

@@ -7,8 +7,9 @@ def reg(name: str, address: int, function: Function = Function.INPUT) -> Registe
 
 
 def test_contiguous_registers_become_one_request() -> None:
-    blocks = plan_reads([("a", reg("a", 0)), ("b", reg("b", 2)), ("c", reg("c", 4))],
-                        max_registers=125)
+    blocks = plan_reads(
+        [("a", reg("a", 0)), ("b", reg("b", 2)), ("c", reg("c", 4))], max_registers=125
+    )
     assert [(b.address, b.count) for b in blocks] == [(0, 6)]
     assert [(s.point, s.offset) for s in blocks[0].slots] == [("a", 0), ("b", 2), ("c", 4)]
 

@@ -58,7 +58,8 @@ def test_overlapping_registers_are_rejected_by_name(tmp_path: Path) -> None:
 def test_string_without_length_names_the_register(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "model: M\nmaker: X\ndocument: d\nregisters:\n  - {name: serial, address: 0, type: string}\n",
+        "model: M\nmaker: X\ndocument: d\nregisters:\n"
+        "  - {name: serial, address: 0, type: string}\n",
     )
     with pytest.raises(ConfigError) as caught:
         load_register_map(str(path))

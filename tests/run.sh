@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `make test`: static checks, the whole suite, then the store and end-to-end tests again
+# against a real TimescaleDB.
+#
+# Services come from the environment when given (METERLEDGER_TEST_DATABASE_URL,
+# METERLEDGER_TEST_MQTT_URL, METERLEDGER_TEST_TIMESCALEDB_URL); otherwise the suite starts
+# its own: an embedded PostgreSQL, a private Mosquitto, and a TimescaleDB from a cached
+# Debian trixie root (deploy/timescaledb-local.sh, which needs root). With CI=true the
+# machine's PostgreSQL (127.0.0.1:5432) and Mosquitto (127.0.0.1:1883) are used, restarted
+# if they are down, and a TimescaleDB pass that cannot run is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+say() { printf '\n== %s\n' "$*"; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if [ "${CI:-}" = "true" ]; then
+  if ! port_open 5432; then
+    say "PostgreSQL on 127.0.0.1:5432 is down: starting it"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+  fi
+  if ! port_open 1883; then
+    say "Mosquitto on 127.0.0.1:1883 is down: starting it"
+    mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  fi
+  export METERLEDGER_TEST_DATABASE_URL="${METERLEDGER_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+  export METERLEDGER_TEST_MQTT_URL="${METERLEDGER_TEST_MQTT_URL:-mqtt://127.0.0.1:1883}"
+fi
+
+say "static checks: ruff, mypy (strict)"
+"$BIN/ruff" check .
+"$BIN/ruff" format --check .
+"$BIN/mypy"
+
+say "pass 1: every test; store: ${METERLEDGER_TEST_DATABASE_URL:-embedded PostgreSQL}, broker: ${METERLEDGER_TEST_MQTT_URL:-private Mosquitto}"
+"$BIN/pytest"
+
+say "pass 2: store and end-to-end tests against TimescaleDB"
+timescale_url="${METERLEDGER_TEST_TIMESCALEDB_URL:-}"
+if [ -z "$timescale_url" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "TimescaleDB pass NOT RUN: provisioning it needs root (debootstrap and chroot)."
+    echo "Run make test as root, or set METERLEDGER_TEST_TIMESCALEDB_URL to a TimescaleDB server."
+    [ "${CI:-}" = "true" ] && exit 1
+    exit 0
+  fi
+  timescale_url="$(bash deploy/timescaledb-local.sh start)"
+  trap 'bash deploy/timescaledb-local.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+psql "$timescale_url" -Atc "SELECT 'TimescaleDB ' || extversion || ' on ' || version() FROM pg_extension WHERE extname = 'timescaledb'" 2>/dev/null \
+  || echo "(psql not available to print the TimescaleDB version; the tests check it)"
+METERLEDGER_TEST_DATABASE_URL="$timescale_url" METERLEDGER_TEST_EXPECT_TIMESCALEDB=1 \
+  "$BIN/pytest" -m "db or e2e"
