@@ -65,7 +65,7 @@ class ModbusGatewayPoller:
         devices: Sequence[DevicePlan],
         spool: Spool,
         metrics: CollectorMetrics,
-        on_spooled: Callable[[], None] = lambda: None,
+        on_spooled: Callable[[int], None] = lambda _count: None,
     ) -> None:
         self.source = source
         self.devices = list(devices)
@@ -108,7 +108,7 @@ class ModbusGatewayPoller:
             return
         self._metrics.poll_seconds.labels(self.source.id).observe(time.perf_counter() - started)
         await asyncio.to_thread(self._spool.append, rows)
-        self._on_spooled()
+        self._on_spooled(len(rows))
         self._metrics.readings_in.labels(self.source.id).inc(len(rows))
         self._metrics.last_success.labels(self.source.id, device.meter).set(time.time())
         if state.failures:

@@ -37,7 +37,7 @@ class MqttSubscriber:
         metrics: CollectorMetrics,
         *,
         client_id: str,
-        on_spooled: Callable[[], None] = lambda: None,
+        on_spooled: Callable[[int], None] = lambda _count: None,
     ) -> None:
         self._url = urlsplit(url)
         self._sources = list(sources)
@@ -101,7 +101,7 @@ class MqttSubscriber:
             return
         client.ack(msg.mid, msg.qos)
         self._metrics.readings_in.labels(self._source_for(msg.topic)).inc(len(rows))
-        self._on_spooled()
+        self._on_spooled(len(rows))
 
     def decode(self, topic: str, payload: bytes, received_at: datetime) -> list[Reading]:
         """Map one message to readings; raise PayloadError naming what does not fit."""

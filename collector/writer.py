@@ -39,13 +39,34 @@ class BatchWriter:
         self._flush_interval = flush_interval
         self._retry_max = retry_max
         self._wake = asyncio.Event()
+        self._pending = 0
+
+    def added(self, count: int) -> None:
+        """Note rows appended to the spool; flush early once a whole batch is waiting.
+
+        Otherwise the flush interval bounds the delay, so a busy plant writes full batches
+        rather than one transaction per poll. Call it on the writer's event loop (from
+        another thread through ``loop.call_soon_threadsafe``).
+        """
+        self._pending += count
+        if self._pending >= self._batch_size:
+            self._wake.set()
 
     def wake(self) -> None:
-        """Ask for a flush now (thread-safe through ``loop.call_soon_threadsafe``)."""
+        """Ask for a flush now."""
         self._wake.set()
 
     async def run(self) -> None:
-        """Flush until cancelled; back off while the database refuses."""
+        """Flush until cancelled, then once more; back off while the database refuses."""
+        try:
+            await self._flush_forever()
+        finally:
+            # A clean stop leaves nothing behind that could have been written now; what the
+            # database cannot take stays spooled for the next start.
+            with contextlib.suppress(StoreError, TimeoutError):
+                await asyncio.wait_for(self.flush(), timeout=5)
+
+    async def _flush_forever(self) -> None:
         delay = self._flush_interval
         while True:
             try:
@@ -58,6 +79,7 @@ class BatchWriter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             self._wake.clear()
+            self._pending = 0
 
     async def flush(self) -> int:
         """Write everything spooled so far; return the number of new rows."""

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry
+from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app, make_server
-from collector.config import ModbusSourceConfig
+from collector.config import ModbusDeviceConfig, ModbusSourceConfig
 from collector.metrics import CollectorMetrics
 from collector.modbus import DevicePlan, ModbusGatewayPoller
 from collector.mqtt import MqttSubscriber
@@ -48,7 +49,7 @@ PARTS = frozenset({"simulate", "collect", "serve"})
 class Runtime:
     """What a running system exposes to its caller (the CLI prints it; tests inspect it)."""
 
-    database_url: str
+    database_url: str | None
     mqtt_url: str | None
     api_url: str | None
     point_ids: dict[PointRef, int]
@@ -73,17 +74,19 @@ async def run_system(
 ) -> None:
     """Run the chosen parts until ``stop`` is set or one of them fails."""
     async with contextlib.AsyncExitStack() as stack:
-        database_url = settings.database_url or stack.enter_context(
-            embedded_postgres(settings.data_dir)
-        )
-        await asyncio.to_thread(migrate, database_url)
-        point_ids = await asyncio.to_thread(sync_catalog, database_url, config.sites)
+        database_url, point_ids, pool = None, {}, None
+        if parts & {"collect", "serve"}:  # the simulators alone need no database
+            database_url = settings.database_url or stack.enter_context(
+                embedded_postgres(settings.data_dir)
+            )
+            await asyncio.to_thread(migrate, database_url)
+            point_ids = await asyncio.to_thread(sync_catalog, database_url, config.sites)
+            pool = await open_pool(database_url)
+            stack.push_async_callback(pool.close)
         needs_broker = bool(config.sources.mqtt) and parts & {"simulate", "collect"}
         mqtt_url = settings.mqtt_url
         if needs_broker and not mqtt_url:
             mqtt_url = await stack.enter_async_context(embedded_broker(settings.data_dir))
-        pool = await open_pool(database_url)
-        stack.push_async_callback(pool.close)
         config = _resolve_ports(config, parts)
         runtime = Runtime(database_url, mqtt_url, None, point_ids, CollectorRegistry())
         tasks: dict[str, Task] = {}
@@ -91,8 +94,10 @@ async def run_system(
         if "simulate" in parts:
             tasks |= _simulators(config, runtime)
         if "collect" in parts:
+            assert pool is not None
             tasks |= _collector(config, settings, runtime, pool, stack)
         if "serve" in parts:
+            assert pool is not None
             server = make_server(
                 create_app(pool, runtime.registry), config.api.host, config.api.port
             )
@@ -175,7 +180,7 @@ def _collector(
     config: PlantConfig,
     settings: Settings,
     runtime: Runtime,
-    pool: Any,
+    pool: AsyncConnectionPool,
     stack: contextlib.AsyncExitStack,
 ) -> dict[str, Task]:
     metrics = CollectorMetrics(runtime.registry)
@@ -194,14 +199,14 @@ def _collector(
     )
     loop = asyncio.get_running_loop()
 
-    def wake_writer() -> None:
-        loop.call_soon_threadsafe(writer.wake)
+    def spooled_elsewhere(count: int) -> None:  # from paho's network thread
+        loop.call_soon_threadsafe(writer.added, count)
 
     by_meter = {(ref.meter, ref.point): pid for ref, pid in runtime.point_ids.items()}
     tasks: dict[str, Task] = {"writer": writer.run()}
     for source in config.sources.modbus:
         plans = [_device_plan(device, by_meter) for device in source.devices]
-        poller = ModbusGatewayPoller(source, plans, spool, metrics, on_spooled=writer.wake)
+        poller = ModbusGatewayPoller(source, plans, spool, metrics, on_spooled=writer.added)
         runtime.pollers.append(poller)
         tasks[f"modbus {source.id}"] = poller.run()
     if config.sources.mqtt:
@@ -213,7 +218,7 @@ def _collector(
             spool,
             metrics,
             client_id=config.collector.client_id,
-            on_spooled=wake_writer,
+            on_spooled=spooled_elsewhere,
         )
         subscriber.start()
         stack.callback(subscriber.stop)
@@ -221,7 +226,7 @@ def _collector(
     return tasks
 
 
-def _device_plan(device: Any, by_meter: Mapping[tuple[str, str], int]) -> DevicePlan:
+def _device_plan(device: ModbusDeviceConfig, by_meter: Mapping[tuple[str, str], int]) -> DevicePlan:
     register_map = load_register_map(device.register_map)
     bindings = device.bindings()
     wanted = [(point, register_map[b.register_name]) for point, b in bindings.items()]

@@ -103,7 +103,8 @@ def _announce(runtime: Runtime) -> None:
             f"  health:     {runtime.api_url}/healthz",
             f"  metrics:    {runtime.api_url}/metrics",
         ]
-    lines.append(f"  database:   {redact(runtime.database_url)}")
+    if runtime.database_url:
+        lines.append(f"  database:   {redact(runtime.database_url)}")
     if runtime.mqtt_url:
         lines.append(f"  MQTT:       {runtime.mqtt_url}")
     for gateway in runtime.modbus_simulators:

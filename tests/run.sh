@@ -28,6 +28,17 @@ if [ "${CI:-}" = "true" ]; then
   export METERLEDGER_TEST_MQTT_URL="${METERLEDGER_TEST_MQTT_URL:-mqtt://127.0.0.1:1883}"
 fi
 
+if ! command -v mbpoll >/dev/null 2>&1; then
+  # The register-map tests read the simulators with an independent Modbus client.
+  if [ "$(id -u)" -eq 0 ]; then
+    say "installing mbpoll (Debian) for the register-map tests"
+    apt-get install -y -qq mbpoll >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq mbpoll; }
+  else
+    echo "mbpoll is missing and installing it needs root: run 'sudo apt-get install -y mbpoll'"
+    exit 1
+  fi
+fi
+
 say "static checks: ruff, mypy (strict)"
 "$BIN/ruff" check .
 "$BIN/ruff" format --check .

@@ -79,7 +79,11 @@ async def test_flow_resumes_after_broker_restart_with_nothing_lost(
     source = MqttSourceConfig(id="gas", topic="plant/{meter}/reading", meters=("gas-1",))
     spool = Spool(tmp_path / "spool.db")
     subscriber = MqttSubscriber(
-        url, [source], {("gas-1", "volume"): 1}, spool, CollectorMetrics(CollectorRegistry()),
+        url,
+        [source],
+        {("gas-1", "volume"): 1},
+        spool,
+        CollectorMetrics(CollectorRegistry()),
         client_id="collector-under-test",
     )
     subscriber.start()
