@@ -115,3 +115,5 @@ class CollectorConfig(BaseModel):
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     flush_interval: float = Field(default=0.5, gt=0)
     client_id: str = "meterledger-collector"
+    max_future: float = Field(default=300, gt=0, description="s a timestamp may run ahead")
+    max_age: float = Field(default=7 * 86400, gt=0, description="s after which it is stale")

@@ -25,6 +25,7 @@ from collector.metrics import CollectorMetrics
 from collector.readplan import Block
 from collector.register_map import Function
 from collector.spool import Spool
+from collector.validation import Validator
 from meterledger.errors import DeviceError
 from store.readings import Reading
 
@@ -65,11 +66,13 @@ class ModbusGatewayPoller:
         devices: Sequence[DevicePlan],
         spool: Spool,
         metrics: CollectorMetrics,
+        validator: Validator,
         on_spooled: Callable[[int], None] = lambda _count: None,
     ) -> None:
         self.source = source
         self.devices = list(devices)
         self._spool = spool
+        self._validator = validator
         self._metrics = metrics
         self._on_spooled = on_spooled
         now = time.time()
@@ -107,6 +110,9 @@ class ModbusGatewayPoller:
             self._fail(device, state, exc)
             return
         self._metrics.poll_seconds.labels(self.source.id).observe(time.perf_counter() - started)
+        now = datetime.now(UTC)
+        check = self._validator.check
+        rows = [r._replace(quality=check(r.point_id, r.ts, r.value, now)) for r in rows]
         await asyncio.to_thread(self._spool.append, rows)
         self._on_spooled(len(rows))
         self._metrics.readings_in.labels(self.source.id).inc(len(rows))

@@ -21,7 +21,9 @@ from collector.config import MqttSourceConfig
 from collector.metrics import CollectorMetrics
 from collector.payloads import DECODERS
 from collector.spool import Spool
+from collector.validation import Validator
 from meterledger.errors import PayloadError
+from store.dead_letters import DeadLetter
 from store.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ class MqttSubscriber:
         spool: Spool,
         metrics: CollectorMetrics,
         *,
+        validator: Validator,
         client_id: str,
         on_spooled: Callable[[int], None] = lambda _count: None,
     ) -> None:
@@ -43,6 +46,7 @@ class MqttSubscriber:
         self._sources = list(sources)
         self._point_ids = point_ids
         self._spool = spool
+        self._validator = validator
         self._metrics = metrics
         self._on_spooled = on_spooled
         self.connected = False
@@ -86,14 +90,22 @@ class MqttSubscriber:
             log.warning("MQTT disconnected (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        received_at = datetime.now(UTC)
+        payload = bytes(msg.payload)
         try:
-            rows = self.decode(msg.topic, bytes(msg.payload), datetime.now(UTC))
+            rows = self.decode(msg.topic, payload, received_at)
         except PayloadError as exc:
-            # Acked all the same: a malformed payload stays malformed on redelivery.
-            self._metrics.payloads_rejected.labels(self._source_for(msg.topic)).inc()
-            log.warning("rejected MQTT payload: %s", exc)
-            client.ack(msg.mid, msg.qos)
+            self._dead_letter(
+                client,
+                msg,
+                DeadLetter(
+                    received_at, self._source_for(msg.topic), msg.topic, payload, exc.reason
+                ),
+            )
             return
+        # Flagged only once the whole message decoded, so a refused one moves no baseline.
+        check = self._validator.check
+        rows = [r._replace(quality=check(r.point_id, r.ts, r.value, received_at)) for r in rows]
         try:
             self._spool.append(rows)
         except Exception:
@@ -102,6 +114,19 @@ class MqttSubscriber:
         client.ack(msg.mid, msg.qos)
         self._metrics.readings_in.labels(self._source_for(msg.topic)).inc(len(rows))
         self._on_spooled(len(rows))
+
+    def _dead_letter(self, client: mqtt.Client, msg: mqtt.MQTTMessage, letter: DeadLetter) -> None:
+        """Keep an undecodable payload in the spool, then ack: redelivery cannot mend it."""
+        try:
+            self._spool.append_dead_letter(letter)
+        except Exception:
+            log.exception("dead-letter append failed; leaving message %d unacknowledged", msg.mid)
+            return
+        client.ack(msg.mid, msg.qos)
+        self._metrics.payloads_rejected.labels(letter.source).inc()
+        log.warning(
+            "rejected MQTT payload on %r, kept as a dead letter: %s", msg.topic, letter.reason
+        )
 
     def decode(self, topic: str, payload: bytes, received_at: datetime) -> list[Reading]:
         """Map one message to readings; raise PayloadError naming what does not fit."""

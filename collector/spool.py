@@ -10,22 +10,34 @@ survive power loss.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from store.dead_letters import DeadLetter
 from store.readings import Reading
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# SQLite stores NaN as NULL, so value is nullable and NULL reads back as NaN: a meter's
+# "not available" pattern (0xFFFFFFFF as float32) is kept, flagged, never a crash.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spooled (
     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
     point_id INTEGER NOT NULL,
     ts_us    INTEGER NOT NULL,
-    value    REAL NOT NULL,
+    value    REAL,
     quality  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letter (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_us INTEGER NOT NULL,
+    source      TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    payload     BLOB NOT NULL,
+    reason      TEXT NOT NULL
 )"""
 
 
@@ -47,7 +59,7 @@ class Spool:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
 
     def append(self, rows: Iterable[Reading]) -> int:
         """Commit rows to disk; return how many. Durable when this returns."""
@@ -71,12 +83,47 @@ class Spool:
             ).fetchall()
         if not rows:
             return 0, []
-        return rows[-1][0], [Reading(p, _from_us(t), v, q) for _, p, t, v, q in rows]
+        return rows[-1][0], [
+            Reading(p, _from_us(t), math.nan if v is None else v, q) for _, p, t, v, q in rows
+        ]
 
     def remove_through(self, seq: int) -> None:
         """Forget rows up to ``seq`` once the database has committed them."""
         with self._lock:
             self._db.execute("DELETE FROM spooled WHERE seq <= ?", (seq,))
+
+    def append_dead_letter(self, letter: DeadLetter) -> None:
+        """Keep a payload that could not be decoded, durably, with why."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO dead_letter (received_us, source, topic, payload, reason)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    _to_us(letter.received_at),
+                    letter.source,
+                    letter.topic,
+                    letter.payload,
+                    letter.reason,
+                ),
+            )
+
+    def peek_dead_letters(self, limit: int) -> tuple[int, list[DeadLetter]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, received_us, source, topic, payload, reason FROM dead_letter"
+                " ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        if not rows:
+            return 0, []
+        return rows[-1][0], [
+            DeadLetter(_from_us(at), source, topic, bytes(payload), reason)
+            for _, at, source, topic, payload, reason in rows
+        ]
+
+    def remove_dead_letters_through(self, seq: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM dead_letter WHERE seq <= ?", (seq,))
 
     def depth(self) -> int:
         with self._lock:

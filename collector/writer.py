@@ -14,11 +14,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from collector.metrics import CollectorMetrics
 from collector.spool import Spool
 from meterledger.errors import StoreError
+from store.dead_letters import DeadLetter
 from store.readings import Reading
 
 log = logging.getLogger(__name__)
 
 WriteBatch = Callable[[Sequence[Reading]], Awaitable[int]]
+WriteDeadLetters = Callable[[Sequence[DeadLetter]], Awaitable[None]]
 
 
 class BatchWriter:
@@ -28,12 +30,14 @@ class BatchWriter:
         write: WriteBatch,
         metrics: CollectorMetrics,
         *,
+        write_dead_letters: WriteDeadLetters | None = None,
         batch_size: int,
         flush_interval: float,
         retry_max: float = 30.0,
     ) -> None:
         self._spool = spool
         self._write = write
+        self._write_dead_letters = write_dead_letters
         self._metrics = metrics
         self._batch_size = batch_size
         self._flush_interval = flush_interval
@@ -83,6 +87,7 @@ class BatchWriter:
 
     async def flush(self) -> int:
         """Write everything spooled so far; return the number of new rows."""
+        await self._flush_dead_letters()
         written = 0
         while True:
             seq, rows = await asyncio.to_thread(self._spool.peek, self._batch_size)
@@ -96,3 +101,13 @@ class BatchWriter:
             if len(rows) < self._batch_size:
                 self._metrics.spool_depth.set(await asyncio.to_thread(self._spool.depth))
                 return written
+
+    async def _flush_dead_letters(self) -> None:
+        if self._write_dead_letters is None:
+            return
+        while True:
+            seq, letters = await asyncio.to_thread(self._spool.peek_dead_letters, 500)
+            if not letters:
+                return
+            await self._write_dead_letters(letters)
+            await asyncio.to_thread(self._spool.remove_dead_letters_through, seq)

@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -26,6 +27,7 @@ from collector.mqtt import MqttSubscriber
 from collector.readplan import plan_reads
 from collector.register_map import load_register_map
 from collector.spool import Spool
+from collector.validation import REJECTED, PointRules, Validator
 from collector.writer import BatchWriter
 from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_broker, embedded_postgres, free_port
@@ -35,10 +37,12 @@ from simulators.meters import ElectricityMeter, GasMeter, MeterModel
 from simulators.modbus_gateway import SimulatedDevice, SimulatedModbusGateway
 from simulators.mqtt_gateway import SimulatedMqttGateway
 from simulators.profiles import DailyProfile
-from store.catalog import PointRef, sync_catalog
+from store.catalog import MeterConfig, PointConfig, PointRef, sync_catalog
+from store.dead_letters import write_dead_letters
+from store.events import counter_discontinuities
 from store.migrate import migrate
 from store.pool import open_pool
-from store.readings import write_readings
+from store.readings import baselines, write_readings
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +99,8 @@ async def run_system(
             tasks |= _simulators(config, runtime)
         if "collect" in parts:
             assert pool is not None
-            tasks |= _collector(config, settings, runtime, pool, stack)
+            history = await _history(pool)
+            tasks |= _collector(config, settings, runtime, pool, stack, history)
         if "serve" in parts:
             assert pool is not None
             server = make_server(
@@ -143,10 +148,12 @@ def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
             assert runtime.mqtt_url is not None
             models = {m: runtime.models[m] for m in mqtt.meters if m in runtime.models}
             topics = {m: mqtt.topic_for(m) for m in models}
+            fields = {m: _published(meters[m][1], models[m], clock.now()) for m in models}
             sim = SimulatedMqttGateway(
                 runtime.mqtt_url,
                 models,
                 topics,
+                fields,
                 mqtt.publish_interval,
                 clock,
                 qos=mqtt.qos,
@@ -155,6 +162,12 @@ def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
             runtime.mqtt_simulators.append(sim)
             tasks[f"simulated mqtt {mqtt.id}"] = sim.run()
     return tasks
+
+
+def _published(meter: MeterConfig, model: MeterModel, now: float) -> tuple[str, ...]:
+    """The meter's points its model can fill: what a configured gateway would publish."""
+    available = model.values_at(now)
+    return tuple(p.id for p in meter.points if p.id in available)
 
 
 def _modbus_simulator(
@@ -176,12 +189,57 @@ def _modbus_simulator(
     return SimulatedModbusGateway(source.host, source.port, devices, clock)
 
 
+@dataclass(frozen=True)
+class History:
+    """What the store remembers that the validators need after a restart."""
+
+    baselines: dict[int, tuple[datetime, float]]
+    discontinuities: list[tuple[int, datetime]]
+
+
+async def _history(pool: AsyncConnectionPool) -> History:
+    return History(await baselines(pool, REJECTED), await counter_discontinuities(pool))
+
+
+def _validator(
+    config: PlantConfig, points: Mapping[int, PointConfig], history: History
+) -> Validator:
+    """A validator over ``points``, primed with their last good readings and meter events."""
+    limits = config.collector
+    rules = {pid: _rules(p, limits.max_future, limits.max_age) for pid, p in points.items()}
+    validator = Validator(rules)
+    for point_id in points:
+        if point_id in history.baselines:
+            validator.seed(point_id, *history.baselines[point_id])
+    for point_id, ts in history.discontinuities:
+        seeded = history.baselines.get(point_id)
+        if point_id in points and (seeded is None or ts > seeded[0]):
+            validator.note_reset(point_id, ts)
+    return validator
+
+
+def _rules(point: PointConfig, max_future: float, max_age: float) -> PointRules:
+    return PointRules(
+        kind=point.kind,
+        wrap_value=point.wrap,
+        min_value=point.min,
+        max_value=point.max,
+        max_rate=point.max_rate,
+        resolution=point.resolution,
+        stuck_after=point.stuck_after,
+        settle_after=point.settle_after,
+        max_future=timedelta(seconds=max_future),
+        max_age=timedelta(seconds=max_age),
+    )
+
+
 def _collector(
     config: PlantConfig,
     settings: Settings,
     runtime: Runtime,
     pool: AsyncConnectionPool,
     stack: contextlib.AsyncExitStack,
+    history: History,
 ) -> dict[str, Task]:
     metrics = CollectorMetrics(runtime.registry)
     spool = Spool(config.collector.spool or settings.data_dir / "spool.sqlite3")
@@ -190,10 +248,14 @@ def _collector(
     async def write(rows: Any) -> int:
         return await write_readings(pool, rows)
 
+    async def write_dead(letters: Any) -> None:
+        await write_dead_letters(pool, letters)
+
     writer = BatchWriter(
         spool,
         write,
         metrics,
+        write_dead_letters=write_dead,
         batch_size=config.collector.batch_size,
         flush_interval=config.collector.flush_interval,
     )
@@ -203,20 +265,28 @@ def _collector(
         loop.call_soon_threadsafe(writer.added, count)
 
     by_meter = {(ref.meter, ref.point): pid for ref, pid in runtime.point_ids.items()}
+    configs = {by_meter[(m.id, p.id)]: p for _, m in config.meters().values() for p in m.points}
     tasks: dict[str, Task] = {"writer": writer.run()}
     for source in config.sources.modbus:
         plans = [_device_plan(device, by_meter) for device in source.devices]
-        poller = ModbusGatewayPoller(source, plans, spool, metrics, on_spooled=writer.added)
+        points = {pid: configs[pid] for plan in plans for pid in plan.point_ids.values()}
+        validator = _validator(config, points, history)
+        poller = ModbusGatewayPoller(
+            source, plans, spool, metrics, validator, on_spooled=writer.added
+        )
         runtime.pollers.append(poller)
         tasks[f"modbus {source.id}"] = poller.run()
     if config.sources.mqtt:
         assert runtime.mqtt_url is not None
+        meters = {m for source in config.sources.mqtt for m in source.meters}
+        points = {pid: configs[pid] for (m, _), pid in by_meter.items() if m in meters}
         subscriber = MqttSubscriber(
             runtime.mqtt_url,
             config.sources.mqtt,
             by_meter,
             spool,
             metrics,
+            validator=_validator(config, points, history),
             client_id=config.collector.client_id,
             on_spooled=spooled_elsewhere,
         )

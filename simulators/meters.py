@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Protocol
 
 from simulators.profiles import DailyProfile, noise
 
 _HISTORY = 7200  # grid instants kept for look-ups into the recent past
 
 
+class Rate(Protocol):
+    def rate(self, t: float) -> float: ...
+
+
 class Counter:
     """∫ rate dt on a fixed grid, in rate-units·hours (kW → kWh, Nm³/h → Nm³)."""
 
-    def __init__(self, profile: DailyProfile, initial: float, origin: float, step: float) -> None:
+    def __init__(self, profile: Rate, initial: float, origin: float, step: float) -> None:
         self.profile = profile
         self.step = step
         self.origin = origin
@@ -89,19 +95,72 @@ class ElectricityMeter:
         return out
 
 
+P_BASE_KPA = 101.325  # base conditions of "normal" cubic metres: 0 °C, 101.325 kPa
+T_BASE_K = 273.15
+Z_RATIO = 0.993  # Z/Zn of natural gas at a few bar: a constant is close enough here
+GAS_DENSITY = 0.777  # kg/Nm³, a typical high-calorific natural gas at base conditions
+
+
+class LineConditions:
+    """Absolute pressure (kPa) and temperature (°C) in the gas line, slowly varying."""
+
+    def __init__(self, profile: DailyProfile) -> None:
+        self.profile = profile
+
+    def pressure(self, t: float) -> float:
+        return P_BASE_KPA + 300.0 + 15.0 * noise(self.profile.spec.seed + 20, math.floor(t / 600))
+
+    def temperature(self, t: float) -> float:
+        local = datetime.fromtimestamp(t, UTC).astimezone(self.profile.zone)
+        hour = local.hour + local.minute / 60
+        return 12.0 + 6.0 * math.sin(2 * math.pi * (hour - 9) / 24)
+
+    def actual_per_base(self, t: float) -> float:
+        """m³ at line conditions per Nm³: what the corrector divides by."""
+        temperature = self.temperature(t) + T_BASE_K
+        return P_BASE_KPA / self.pressure(t) * temperature / T_BASE_K * Z_RATIO
+
+
+class ActualFlow:
+    """The uncorrected flow (m³/h) a turbine meter sees for the profile's Nm³/h."""
+
+    def __init__(self, profile: DailyProfile, line: LineConditions) -> None:
+        self.profile = profile
+        self.line = line
+
+    def rate(self, t: float) -> float:
+        return self.profile.rate(t) * self.line.actual_per_base(t)
+
+
 class GasMeter:
-    """A gas meter with volume corrector: Nm³ counter and Nm³/h flow."""
+    """A gas meter with volume corrector: Vb (Nm³) and Vm (m³) counters, flows, T and P.
+
+    Vb is integrated from the profile and Vm from the same flow at line conditions, on
+    the same grid, so the two counters are as consistent as a real corrector's.
+    """
 
     def __init__(self, profile: DailyProfile, initial: float, origin: float, step: float) -> None:
+        self.line = LineConditions(profile)
         self.volume = Counter(profile, initial, origin, step)
+        initial_actual = initial * self.line.actual_per_base(origin)
+        self.actual_volume = Counter(ActualFlow(profile, self.line), initial_actual, origin, step)
 
     def grid(self, t: float) -> float:
         return self.volume.grid(t)
 
     def values_at(self, t: float) -> dict[str, float]:
+        g = self.grid(t)
+        flow = self.volume.profile.rate(g)
+        volume = self.volume.value_at(t)
         return {
-            "volume": self.volume.value_at(t),
-            "flow": self.volume.profile.rate(self.volume.grid(t)),
+            "volume": volume,
+            "flow": flow,
+            "actual_volume": self.actual_volume.value_at(t),
+            "actual_flow": flow * self.line.actual_per_base(g),
+            "pressure": self.line.pressure(g),
+            "temperature": self.line.temperature(g),
+            "mass": volume * GAS_DENSITY,
+            "mass_flow": flow * GAS_DENSITY,
         }
 
 

@@ -59,6 +59,7 @@ class SimulatedModbusGateway:
         self.devices = {d.unit_id: d for d in devices}
         self.clock = clock
         self.exposed: deque[Exposure] = deque(maxlen=10_000)
+        self._stopping = asyncio.Event()
         self._server = ModbusTcpServer(
             [self._sim_device(d) for d in devices],
             address=(host, port),
@@ -74,6 +75,7 @@ class SimulatedModbusGateway:
         try:
             await self._server.serve_forever()
         finally:
+            self._stopping.set()  # let the requests of silent devices end with the server
             await self._server.shutdown()  # type: ignore[no-untyped-call]
 
     def _sim_device(self, device: SimulatedDevice) -> SimDevice:
@@ -109,7 +111,7 @@ class SimulatedModbusGateway:
         device = self.devices[unit]
         model = device.model
         if model is None:
-            await asyncio.Event().wait()  # never answer; the client times out
+            await self._stopping.wait()  # no answer while we run; the client times out
             return None
         now = self.clock.now()
         values = model.values_at(now)

@@ -32,11 +32,14 @@ class Published:
 
 
 class SimulatedMqttGateway:
+    """Publish each meter's ``fields`` (a subset of its model's values) on its topic."""
+
     def __init__(
         self,
         url: str,
         meters: dict[str, MeterModel],
         topics: dict[str, str],
+        fields: dict[str, tuple[str, ...]],
         interval: float,
         clock: SimClock,
         *,
@@ -45,6 +48,7 @@ class SimulatedMqttGateway:
     ) -> None:
         self.meters = meters
         self.topics = topics
+        self.fields = fields
         self.interval = interval
         self.clock = clock
         self.qos = qos
@@ -72,7 +76,8 @@ class SimulatedMqttGateway:
         """Publish every meter's values at simulated time ``at`` (paho queues while offline)."""
         for meter, model in self.meters.items():
             grid = model.grid(at)
-            values = model.values_at(at)
+            exposed = model.values_at(at)
+            values = {name: exposed[name] for name in self.fields[meter]}
             payload = {"ts": datetime.fromtimestamp(grid, UTC).isoformat(), "values": values}
             self._client.publish(self.topics[meter], orjson.dumps(payload), qos=self.qos)
             self.published.append(Published(self.topics[meter], grid, values))

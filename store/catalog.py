@@ -36,11 +36,27 @@ class PointConfig(BaseModel):
     unit: str = Field(min_length=1)
     kind: Kind
     wrap: float | None = Field(default=None, gt=0, description="counter rolls over to 0 here")
+    min: float | None = Field(default=None, description="physical lower bound")
+    max: float | None = Field(default=None, description="physical upper bound")
+    max_rate: float | None = Field(
+        default=None, gt=0, description="counters: largest physical increase per hour"
+    )
+    resolution: float = Field(default=0, ge=0, description="counters: smallest step")
+    stuck_after: int | None = Field(
+        default=None, ge=2, description="flag STUCK from this many identical readings in a row"
+    )
+    settle_after: int = Field(
+        default=3, ge=1, description="agreeing rejected readings that become a reset"
+    )
 
     @model_validator(mode="after")
-    def _wrap_only_on_counters(self) -> PointConfig:
-        if self.wrap is not None and self.kind != "counter":
-            raise ValueError("'wrap' applies to counters only")
+    def _rules_fit_kind(self) -> PointConfig:
+        if self.kind != "counter":
+            for name in ("wrap", "max_rate"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name!r} applies to counters only")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
         return self
 
 

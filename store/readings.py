@@ -98,3 +98,25 @@ async def ping(pool: AsyncConnectionPool) -> None:
             await conn.execute("SELECT 1")
     except psycopg.Error as exc:  # includes the pool's PoolTimeout
         raise StoreError(f"database unreachable: {exc}") from exc
+
+
+_BASELINES = """
+SELECT p.id, r.ts, r.value FROM point p
+CROSS JOIN LATERAL (
+    SELECT ts, value FROM reading
+    WHERE reading.point_id = p.id AND quality & %(rejected)s = 0
+    ORDER BY ts DESC LIMIT 1
+) r"""
+
+
+async def baselines(pool: AsyncConnectionPool, rejected: int) -> dict[int, tuple[datetime, float]]:
+    """The newest reading of each point whose flags include none of ``rejected``.
+
+    A restarted collector judges its first readings against these, not against nothing.
+    """
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(_BASELINES, {"rejected": rejected})
+            return {point: (ts, value) for point, ts, value in await cur.fetchall()}
+    except psycopg.Error as exc:
+        raise StoreError(f"reading baselines: {exc}") from exc

@@ -4,14 +4,19 @@ import asyncio
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import orjson
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from meterledger.bootstrap import Runtime, run_system
 from meterledger.config import load_config
 from meterledger.settings import Settings
+from store.quality import Quality
 
 PLANT = Path(__file__).resolve().parents[1] / "plants" / "small.yaml"
 
@@ -95,6 +100,50 @@ async def test_a_message_delivered_twice_is_stored_once(system: Runtime) -> None
             (point, again),
         ).fetchone()
     assert row == (1,)
+
+
+async def test_bad_payloads_become_dead_letters_and_glitches_are_flagged(
+    system: Runtime,
+) -> None:
+    async with httpx.AsyncClient(base_url=system.api_url or "") as client:
+        items = await wait_for_values(client, ("boiler-gas", "volume"))
+    point = items[("boiler-gas", "volume")]["point_id"]
+    last = system.mqtt_simulators[0].published[-1]
+    glitch_at = last.at + 0.5  # between two of the gateway's seconds
+    parts = urlsplit(system.mqtt_url or "")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.connect(parts.hostname or "", parts.port or 1883)
+    client.loop_start()
+    try:
+        client.publish("test/boiler-gas/reading", b'{"values": {"volume": "lots"}}', qos=1)
+        glitch = {"ts": glitch_at, "values": {"volume": 0.0}}
+        client.publish("test/boiler-gas/reading", orjson.dumps(glitch), qos=1).wait_for_publish()
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+    def stored() -> tuple[list[tuple], list[tuple]]:  # type: ignore[type-arg]
+        with psycopg.connect(system.database_url or "") as conn:
+            letters = conn.execute("SELECT topic, payload, reason FROM dead_letter").fetchall()
+            flagged = conn.execute(
+                "SELECT value, quality FROM reading WHERE point_id = %s AND ts = to_timestamp(%s)",
+                (point, glitch_at),
+            ).fetchall()
+        return letters, flagged
+
+    for _ in range(50):
+        letters, flagged = stored()
+        if letters and flagged:
+            break
+        await asyncio.sleep(0.2)
+    assert letters == [
+        (
+            "test/boiler-gas/reading",
+            b'{"values": {"volume": "lots"}}',
+            "values.volume: expected a finite number, got 'lots'",
+        )
+    ]
+    assert flagged == [(0.0, int(Quality.GLITCH))]
 
 
 def _epoch(iso: str) -> float:

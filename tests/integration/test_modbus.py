@@ -17,6 +17,7 @@ from collector.modbus import DevicePlan, ModbusGatewayPoller
 from collector.readplan import plan_reads
 from collector.register_map import load_register_map
 from collector.spool import Spool
+from collector.validation import PointRules, Validator
 from meterledger.embedded import free_port
 from simulators.clock import SimClock
 from simulators.config import MeterSimulation
@@ -81,6 +82,7 @@ def poller(sim: SimulatedModbusGateway, tmp_path: Path, units: list[int]) -> Mod
         [plan(u, 10 * u) for u in units],
         Spool(tmp_path / "spool.db"),
         CollectorMetrics(CollectorRegistry()),
+        Validator({10 * u + i: PointRules(kind="gauge") for u in units for i in range(3)}),
     )
 
 

@@ -15,6 +15,7 @@ from collector.config import MqttSourceConfig
 from collector.metrics import CollectorMetrics
 from collector.mqtt import MqttSubscriber
 from collector.spool import Spool
+from collector.validation import PointRules, Validator
 
 
 async def eventually(check, within: float = 5.0) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +47,7 @@ async def test_malformed_payloads_are_counted_and_flow_continues(
         {("gas-1", "volume"): 1},
         spool,
         CollectorMetrics(registry),
+        validator=Validator({1: PointRules(kind="counter")}),
         client_id=f"test-{prefix}",
     )
     subscriber.start()

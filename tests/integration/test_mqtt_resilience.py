@@ -18,6 +18,7 @@ from collector.config import MqttSourceConfig
 from collector.metrics import CollectorMetrics
 from collector.mqtt import MqttSubscriber
 from collector.spool import Spool
+from collector.validation import PointRules, Validator
 from meterledger.embedded import free_port
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -84,6 +85,7 @@ async def test_flow_resumes_after_broker_restart_with_nothing_lost(
         {("gas-1", "volume"): 1},
         spool,
         CollectorMetrics(CollectorRegistry()),
+        validator=Validator({1: PointRules(kind="counter")}),
         client_id="collector-under-test",
     )
     subscriber.start()

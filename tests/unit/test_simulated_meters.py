@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from simulators.config import MeterSimulation
-from simulators.meters import Counter, ElectricityMeter
+from simulators.meters import Counter, ElectricityMeter, GasMeter
 from simulators.profiles import DailyProfile
 
 SPEC = MeterSimulation(model="electricity", base=100, peak=400, seed=3, step=10)
@@ -47,3 +47,18 @@ def test_meter_exposes_consistent_electrical_values() -> None:
     assert phases == pytest.approx(values["total_power"])
     assert values["import_energy"] > 0
     assert 225 < values["phase_1_voltage"] < 235
+
+
+def test_gas_corrector_converts_line_volume_to_normal_volume() -> None:
+    spec = MeterSimulation(model="gas", base=20, peak=80, seed=4, step=10)
+    meter = GasMeter(DailyProfile(spec, "Europe/Berlin"), 1000, at(2026, 3, 4, 6), 10)
+    start, end = meter.values_at(at(2026, 3, 4, 6)), meter.values_at(at(2026, 3, 4, 18))
+    values = end
+    # At ~4 bar absolute the line volume is about a quarter of the normal volume.
+    assert 0.2 < values["actual_flow"] / values["flow"] < 0.35
+    assert 380 < values["pressure"] < 420
+    assert 0 < values["temperature"] < 20
+    normal = end["volume"] - start["volume"]
+    actual = end["actual_volume"] - start["actual_volume"]
+    assert 0.2 < actual / normal < 0.35
+    assert values["mass"] == pytest.approx(values["volume"] * 0.777)

@@ -1,7 +1,9 @@
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collector.spool import Spool
+from store.dead_letters import DeadLetter
 from store.readings import Reading
 
 T0 = datetime(2026, 3, 29, 0, 59, 59, 123456, tzinfo=UTC)
@@ -33,3 +35,21 @@ def test_peek_is_bounded_and_removal_is_partial(tmp_path: Path) -> None:
 def test_spooled_rows_survive_reopening(tmp_path: Path) -> None:
     Spool(tmp_path / "spool.db").append(rows(3))  # closed without ceremony, as after a kill
     assert Spool(tmp_path / "spool.db").depth() == 3
+
+
+def test_nan_survives_the_spool(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    spool.append([Reading(1, T0, math.nan, 1)])
+    (reading,) = spool.peek(1)[1]
+    assert math.isnan(reading.value)
+    assert reading.quality == 1
+
+
+def test_dead_letters_are_kept_until_removed(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    letter = DeadLetter(T0, "gas", "plant/gas-1/reading", b"\xff{", "not JSON")
+    spool.append_dead_letter(letter)
+    assert Spool(tmp_path / "spool.db").peek_dead_letters(10)[1] == [letter]
+    last, _ = spool.peek_dead_letters(10)
+    spool.remove_dead_letters_through(last)
+    assert spool.peek_dead_letters(10) == (0, [])
