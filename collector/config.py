@@ -65,38 +65,70 @@ class ModbusSourceConfig(BaseModel):
         return self
 
 
+class FieldMapping(BaseModel):
+    """Where a vendor's JSON keeps each value: dotted paths into the payload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    values: dict[str, str] = Field(min_length=1, description="point id -> path, e.g. data.Vb")
+    timestamp: str | None = Field(default=None, description="path; absent: time of receipt")
+    timestamp_unit: Literal["iso", "s", "ms"] = "iso"
+    items: str | None = Field(default=None, description="path of an array of such objects")
+
+
 class MqttSourceConfig(BaseModel):
-    """A topic template whose ``{meter}`` level names the meter; payloads in a known format."""
+    """A topic template naming the meter (``{meter}``) and maybe the point (``{point}``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     topic: str = Field(pattern=r"\{meter\}")
     qos: Literal[0, 1] = 1
-    format: Literal["meterledger-json"] = "meterledger-json"
+    format: Literal["meterledger-json", "number", "json-fields"] = "meterledger-json"
+    fields: FieldMapping | None = None
+    shared_group: str | None = Field(
+        default=None, pattern=r"^[^/#+]+$", description="split the stream with other collectors"
+    )
     meters: tuple[str, ...] = Field(min_length=1)
     simulated: bool = False
     publish_interval: float = Field(default=10.0, gt=0, description="simulated gateways only")
 
+    @model_validator(mode="after")
+    def _format_fits_topic(self) -> MqttSourceConfig:
+        levels = self.topic.split("/")
+        for name in ("{meter}", "{point}"):
+            if levels.count(name) > 1 or any(name in lv and lv != name for lv in levels):
+                raise ValueError(f"{name} must be a whole topic level, used once")
+        has_point = "{point}" in levels
+        if self.format == "number" and not has_point:
+            raise ValueError("format 'number' needs a {point} level in the topic")
+        if self.format != "number" and has_point:
+            raise ValueError(f"a {{point}} level only fits format 'number', not {self.format!r}")
+        if (self.format == "json-fields") != (self.fields is not None):
+            raise ValueError("'fields' goes with format 'json-fields', and only with it")
+        return self
+
     def subscription(self) -> str:
-        return self.topic.replace("{meter}", "+")
+        """The topic filter to subscribe to; ``$share/<group>/…`` when shared."""
+        pattern = self.topic.replace("{meter}", "+").replace("{point}", "+")
+        return f"$share/{self.shared_group}/{pattern}" if self.shared_group else pattern
 
-    def topic_for(self, meter: str) -> str:
-        return self.topic.replace("{meter}", meter)
+    def topic_for(self, meter: str, point: str = "") -> str:
+        return self.topic.replace("{meter}", meter).replace("{point}", point)
 
-    def meter_from(self, topic: str) -> str | None:
-        """The meter a concrete topic names, or None when it does not match the template."""
+    def match(self, topic: str) -> tuple[str, str | None] | None:
+        """(meter, point or None) named by a concrete topic; None if it does not fit."""
         pattern = self.topic.split("/")
         levels = topic.split("/")
         if len(pattern) != len(levels):
             return None
-        meter = None
+        named: dict[str, str] = {}
         for want, got in zip(pattern, levels, strict=True):
-            if want == "{meter}":
-                meter = got
+            if want in ("{meter}", "{point}"):
+                named[want] = got
             elif want != got:
                 return None
-        return meter
+        return named["{meter}"], named.get("{point}")
 
 
 class SourcesConfig(BaseModel):

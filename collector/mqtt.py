@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.config import MqttSourceConfig
 from collector.metrics import CollectorMetrics
-from collector.payloads import DECODERS
+from collector.payloads import decode_payload
 from collector.spool import Spool
 from collector.validation import Validator
 from meterledger.errors import PayloadError
@@ -131,13 +131,14 @@ class MqttSubscriber:
     def decode(self, topic: str, payload: bytes, received_at: datetime) -> list[Reading]:
         """Map one message to readings; raise PayloadError naming what does not fit."""
         for source in self._sources:
-            meter = source.meter_from(topic)
-            if meter is None:
+            named = source.match(topic)
+            if named is None:
                 continue
+            meter, point_level = named
             if meter not in source.meters:
                 raise PayloadError(topic, f"meter {meter!r} is not configured on {source.id!r}")
             try:
-                decoded = DECODERS[source.format](payload, received_at)
+                decoded = decode_payload(source, payload, received_at, point_level)
             except ValueError as exc:
                 raise PayloadError(topic, str(exc)) from exc
             rows = []
@@ -150,4 +151,4 @@ class MqttSubscriber:
         raise PayloadError(topic, "matches no configured topic")
 
     def _source_for(self, topic: str) -> str:
-        return next((s.id for s in self._sources if s.meter_from(topic)), "unmatched")
+        return next((s.id for s in self._sources if s.match(topic)), "unmatched")

@@ -97,11 +97,18 @@ def _check_references(source: str, config: PlantConfig, raw: dict[str, Any]) -> 
                         f" is in {points[point].unit!r}; set a multiplier or change its unit",
                     )
     for i, mqtt in enumerate(config.sources.mqtt):
+        where = f"sources.mqtt[{i}](id={mqtt.id})"
         for meter_id in mqtt.meters:
             if meter_id not in meters:
-                raise ConfigError(
-                    source, f"sources.mqtt[{i}](id={mqtt.id}).meters", f"no meter {meter_id!r}"
-                )
+                raise ConfigError(source, f"{where}.meters", f"no meter {meter_id!r}")
+            declared = {p.id for p in meters[meter_id][1].points}
+            for point in mqtt.fields.values if mqtt.fields else {}:
+                if point not in declared:
+                    raise ConfigError(
+                        source,
+                        f"{where}.fields.values.{point}",
+                        f"meter {meter_id!r} has no point {point!r}",
+                    )
     for meter_id in config.simulation.meters:
         if meter_id not in meters:
             raise ConfigError(source, f"simulation.meters.{meter_id}", "no such meter")

@@ -99,3 +99,35 @@ def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     error = error_for(tmp_path / "absent.yaml")
     assert "No such file" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"format": "number"}, "format 'number' needs a {point} level"),
+        ({"topic": "t/{meter}/{point}"}, "only fits format 'number'"),
+        ({"format": "json-fields"}, "'fields' goes with format 'json-fields'"),
+        ({"topic": "t/x{meter}"}, "{meter} must be a whole topic level"),
+        ({"shared_group": "a/b"}, "String should match pattern"),
+    ],
+)
+def test_mqtt_source_format_must_fit_its_topic(
+    tmp_path: Path, change: dict[str, str], reason: str
+) -> None:
+    def apply(raw: dict) -> None:  # type: ignore[type-arg]
+        raw["sources"]["mqtt"][0].update(change)
+
+    error = error_for(broken(tmp_path, apply))
+    assert error.field.startswith("sources.mqtt[0](id=gas)")
+    assert reason in error.reason
+
+
+def test_field_mapping_names_existing_points(tmp_path: Path) -> None:
+    def apply(raw: dict) -> None:  # type: ignore[type-arg]
+        raw["sources"]["mqtt"][0].update(
+            {"format": "json-fields", "fields": {"values": {"energy": "data.E"}}}
+        )
+
+    error = error_for(broken(tmp_path, apply))
+    assert error.field == "sources.mqtt[0](id=gas).fields.values.energy"
+    assert error.reason == "meter 'boiler-gas' has no point 'energy'"
