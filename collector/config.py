@@ -145,6 +145,9 @@ class CollectorConfig(BaseModel):
 
     spool: Path | None = Field(default=None, description="SQLite spool file; default in data dir")
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    spool_max_rows: int = Field(
+        default=5_000_000, ge=1000, description="when full, sources wait (back-pressure)"
+    )
     flush_interval: float = Field(default=0.5, gt=0)
     client_id: str = "meterledger-collector"
     max_future: float = Field(default=300, gt=0, description="s a timestamp may run ahead")

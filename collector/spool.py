@@ -10,6 +10,7 @@ survive power loss.
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import threading
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from store.dead_letters import DeadLetter
 from store.readings import Reading
+
+log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # SQLite stores NaN as NULL, so value is nullable and NULL reads back as NaN: a meter's
@@ -50,28 +53,47 @@ def _from_us(us: int) -> datetime:
 
 
 class Spool:
-    """Append-only queue on disk, shared by the source threads and the writer."""
+    """Append-only queue on disk, shared by the source threads and the writer.
 
-    def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
+    ``max_rows`` bounds it: an append that finds the spool full waits until the writer
+    has made room. That wait is the back-pressure: a blocked MQTT thread stops reading
+    its socket, so the broker holds the stream; a blocked Modbus gateway polls later.
+    """
+
+    def __init__(
+        self, path: Path, *, synchronous: str = "NORMAL", max_rows: int | None = None
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.max_rows = max_rows
         self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
+        self._depth = int(self._db.execute("SELECT count(*) FROM spooled").fetchone()[0])
 
-    def append(self, rows: Iterable[Reading]) -> int:
-        """Commit rows to disk; return how many. Durable when this returns."""
+    def append(self, rows: Iterable[Reading], *, timeout: float | None = None) -> int:
+        """Commit rows to disk; return how many. Durable when this returns.
+
+        Waits while the spool is full (at most ``timeout`` seconds, then TimeoutError).
+        """
         data = [(r.point_id, _to_us(r.ts), r.value, r.quality) for r in rows]
         if not data:
             return 0
-        with self._lock:
+        with self._room:
+            if self.max_rows is not None and self._depth >= self.max_rows:
+                log.warning("spool full (%d rows): holding the sources back", self._depth)
+                has_room = self._room.wait_for(lambda: self._depth < (self.max_rows or 0), timeout)
+                if not has_room:
+                    raise TimeoutError(f"spool still full after {timeout} s")
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO spooled (point_id, ts_us, value, quality) VALUES (?, ?, ?, ?)", data
             )
             self._db.execute("COMMIT")
+            self._depth += len(data)
         return len(data)
 
     def peek(self, limit: int) -> tuple[int, list[Reading]]:
@@ -89,8 +111,10 @@ class Spool:
 
     def remove_through(self, seq: int) -> None:
         """Forget rows up to ``seq`` once the database has committed them."""
-        with self._lock:
-            self._db.execute("DELETE FROM spooled WHERE seq <= ?", (seq,))
+        with self._room:
+            removed = self._db.execute("DELETE FROM spooled WHERE seq <= ?", (seq,)).rowcount
+            self._depth -= removed
+            self._room.notify_all()
 
     def append_dead_letter(self, letter: DeadLetter) -> None:
         """Keep a payload that could not be decoded, durably, with why."""
@@ -126,9 +150,9 @@ class Spool:
             self._db.execute("DELETE FROM dead_letter WHERE seq <= ?", (seq,))
 
     def depth(self) -> int:
+        """Rows waiting for the database."""
         with self._lock:
-            row = self._db.execute("SELECT count(*) FROM spooled").fetchone()
-        return int(row[0])
+            return self._depth
 
     def close(self) -> None:
         with self._lock:

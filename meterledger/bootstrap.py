@@ -242,7 +242,10 @@ def _collector(
     history: History,
 ) -> dict[str, Task]:
     metrics = CollectorMetrics(runtime.registry)
-    spool = Spool(config.collector.spool or settings.data_dir / "spool.sqlite3")
+    spool = Spool(
+        config.collector.spool or settings.data_dir / "spool.sqlite3",
+        max_rows=config.collector.spool_max_rows,
+    )
     stack.callback(spool.close)
 
     async def write(rows: Any) -> int:

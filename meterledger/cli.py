@@ -15,6 +15,7 @@ from meterledger.bootstrap import PARTS, Runtime, run_system
 from meterledger.config import load_config
 from meterledger.embedded import embedded_postgres
 from meterledger.errors import MeterledgerError
+from meterledger.logs import configure
 from meterledger.settings import Settings
 from store.migrate import migrate, redact, status
 
@@ -23,14 +24,7 @@ log = logging.getLogger("meterledger")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Their INFO lines are internals (pgserver's pg_ctl transcripts); ours say what matters.
-    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    configure(logging.DEBUG if args.verbose else logging.INFO, args.log_format)
     try:
         return int(args.handler(args))
     except MeterledgerError as exc:
@@ -46,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         " METERLEDGER_DATA_DIR override the plant file and the embedded defaults.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines on stderr"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, parts, text in (
         ("run", PARTS, "run simulators, collector and API together (the quick start)"),

@@ -1,6 +1,10 @@
 import math
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from collector.spool import Spool
 from store.dead_letters import DeadLetter
@@ -53,3 +57,19 @@ def test_dead_letters_are_kept_until_removed(tmp_path: Path) -> None:
     last, _ = spool.peek_dead_letters(10)
     spool.remove_dead_letters_through(last)
     assert spool.peek_dead_letters(10) == (0, [])
+
+
+def test_full_spool_holds_the_source_until_the_writer_makes_room(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", max_rows=5)
+    spool.append(rows(5))
+    with pytest.raises(TimeoutError):
+        spool.append(rows(1), timeout=0.1)
+    waiting = threading.Thread(target=lambda: spool.append(rows(2), timeout=5))
+    waiting.start()
+    time.sleep(0.2)
+    assert waiting.is_alive(), "the append waits while the spool is full"
+    last, _ = spool.peek(3)
+    spool.remove_through(last)
+    waiting.join(2)
+    assert not waiting.is_alive()
+    assert spool.depth() == 4
