@@ -11,7 +11,10 @@ these with ``raise ... from``::
     │   └── MigrationError     a migration failed or an applied one was edited
     ├── DeviceError            a Modbus device did not answer or answered an exception
     ├── PayloadError           an MQTT payload that cannot be decoded
-    └── EmbeddedServiceError   a private PostgreSQL or broker could not be started
+    ├── EmbeddedServiceError   a private PostgreSQL, broker or serial line could not start
+    ├── UnitError              a quantity whose unit is unknown or does not fit the operation
+    ├── FactorError            a factor set that cannot be loaded, or no factor for a period
+    └── WorkflowError          a period move the workflow does not allow (with its findings)
 """
 
 from __future__ import annotations
@@ -80,7 +83,58 @@ class PayloadError(MeterledgerError):
 
 
 class EmbeddedServiceError(MeterledgerError):
-    """A private PostgreSQL or MQTT broker could not be started."""
+    """A private PostgreSQL, MQTT broker or virtual serial line could not be started."""
+
+
+class UnitError(MeterledgerError):
+    """A unit that cannot be parsed, or quantities whose dimensions do not fit together.
+
+    ``expression`` shows the operation with its units (``km × kgCO2e/(t·km)``), so the
+    message names the quantities, not just the dimensions.
+    """
+
+    def __init__(self, expression: str, reason: str) -> None:
+        self.expression = expression
+        self.reason = reason
+        super().__init__(f"{expression}: {reason}")
+
+
+class FactorError(MeterledgerError):
+    """A factor set that cannot be loaded, or no factor for a carrier, region and period.
+
+    ``subject`` says where (``cn.csv line 14, column value`` or
+    ``electricity_grid in CN for [2024-01-01, 2024-02-01)``); loading errors also carry
+    the ``line``, ``column`` and offending ``value``.
+    """
+
+    def __init__(
+        self,
+        subject: str,
+        reason: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.subject = subject
+        self.reason = reason
+        self.line = line
+        self.column = column
+        self.value = value
+        super().__init__(f"{subject}: {reason}")
+
+
+class WorkflowError(MeterledgerError):
+    """A period cannot move from ``status`` to ``target``; blocking findings are attached."""
+
+    def __init__(
+        self, status: str, target: str, reason: str, *, findings: tuple[object, ...] = ()
+    ) -> None:
+        self.status = status
+        self.target = target
+        self.reason = reason
+        self.findings = findings
+        super().__init__(f"{status} -> {target}: {reason}")
 
 
 def _field_path(loc: tuple[int | str, ...], raw: Any) -> str:

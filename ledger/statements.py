@@ -1,0 +1,183 @@
+"""Statements: a period's ledger as an immutable, hashed, chained document.
+
+A statement's content is serialised canonically (sorted keys, Decimals as exact strings,
+instants in UTC) and hashed together with the hash of the site's previous statement, so
+that changing any figure of any earlier statement breaks every hash after it. Corrections
+are new versions that say why (restatements); nothing is edited in place. An auditor's
+``verify`` recomputes the chain from an export with this module alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ledger.findings import Finding
+
+GENESIS = "0" * 64  # the "previous hash" of a site's first statement
+
+
+class Status(StrEnum):
+    """open → closed (draft) → reviewed → approved (locked)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One emission line, with what it was computed from."""
+
+    key: str  # stable within a period: e.g. "scope2/electricity/location/grid-main"
+    scope: str
+    category: str
+    carrier: str
+    meter: str | None
+    activity: Decimal
+    activity_unit: str
+    factor_id: str
+    factor_version: str
+    tco2e: Decimal
+    formula: str
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    site: str
+    period: str  # "2026-03"
+    version: int
+    lines: tuple[Line, ...]
+    findings: tuple[Finding, ...] = ()
+    reason: str | None = None  # why this version exists, for restatements
+    computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def content(self) -> dict[str, Any]:
+        """What the hash covers: every figure and its lineage, not the workflow status."""
+        return {
+            "site": self.site,
+            "period": self.period,
+            "version": self.version,
+            "reason": self.reason,
+            "computed_at": self.computed_at,
+            "lines": [_line(line) for line in sorted(self.lines, key=lambda x: x.key)],
+            "findings": [
+                [f.code, f.subject, f.detail, f.source]
+                for f in sorted(self.findings, key=lambda f: (f.code, f.subject, f.detail))
+            ],
+        }
+
+    def total(self, scope: str | None = None) -> Decimal:
+        return sum(
+            (line.tco2e for line in self.lines if scope is None or line.scope == scope),
+            Decimal(0),
+        )
+
+
+def _line(line: Line) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in Line.__slots__}
+
+
+def canonical(content: Any) -> bytes:
+    """Deterministic bytes for any content of dicts, lists, Decimals, strings and instants."""
+    return json.dumps(
+        content, default=_plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be hashed canonically")
+        return value.astimezone(UTC).isoformat()
+    raise TypeError(f"{type(value).__name__} has no canonical form")
+
+
+def content_hash(statement: Statement, previous_hash: str) -> str:
+    """SHA-256 of the previous hash and the statement's canonical content."""
+    digest = hashlib.sha256(previous_hash.encode())
+    digest.update(canonical(statement.content()))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """A statement with its place in the chain."""
+
+    statement: Statement
+    previous_hash: str
+    hash: str
+
+
+def seal(statement: Statement, previous: Sealed | None) -> Sealed:
+    previous_hash = previous.hash if previous else GENESIS
+    return Sealed(statement, previous_hash, content_hash(statement, previous_hash))
+
+
+def verify_chain(chain: Sequence[Sealed]) -> list[Finding]:
+    """Recompute every hash in order; a finding for each link that does not hold."""
+    findings = []
+    expected_previous = GENESIS
+    for sealed in chain:
+        subject = f"{sealed.statement.site} {sealed.statement.period} v{sealed.statement.version}"
+        if sealed.previous_hash != expected_previous:
+            findings.append(
+                Finding(
+                    "CHAIN_BROKEN",
+                    subject,
+                    f"previous hash {sealed.previous_hash[:12]}… should be "
+                    f"{expected_previous[:12]}…",
+                    "verify_chain",
+                )
+            )
+        recomputed = content_hash(sealed.statement, sealed.previous_hash)
+        if recomputed != sealed.hash:
+            findings.append(
+                Finding(
+                    "CONTENT_CHANGED",
+                    subject,
+                    f"content hashes to {recomputed[:12]}…, recorded {sealed.hash[:12]}…",
+                    "verify_chain",
+                )
+            )
+        expected_previous = sealed.hash
+    return findings
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    key: str
+    before: Decimal | None  # None: the line is new
+    after: Decimal | None  # None: the line is gone
+    fields: tuple[str, ...]  # which inputs changed (activity, factor_id, …)
+
+    @property
+    def delta(self) -> Decimal:
+        return (self.after or Decimal(0)) - (self.before or Decimal(0))
+
+
+def diff(before: Statement, after: Statement) -> list[LineChange]:
+    """What a restatement changes, line by line, with the inputs that moved."""
+    old: Mapping[str, Line] = {line.key: line for line in before.lines}
+    new: Mapping[str, Line] = {line.key: line for line in after.lines}
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        a, b = old.get(key), new.get(key)
+        if a is not None and b is not None:
+            moved = tuple(
+                n for n in Line.__slots__ if n != "key" and getattr(a, n) != getattr(b, n)
+            )
+            if moved:
+                changes.append(LineChange(key, a.tco2e, b.tco2e, moved))
+        else:
+            changes.append(LineChange(key, a.tco2e if a else None, b.tco2e if b else None, ()))
+    return changes
