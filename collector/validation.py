@@ -54,9 +54,6 @@ from store.quality import Quality
 #: thinner the top slice of the range in which a drop to 0 would pass for a wrap.
 WRAP_SHARE = 0.1
 
-#: Flags of a reading whose value did not become its point's baseline. The ledger must skip
-#: such readings too, or a glitch turns into consumption.
-REJECTED = Quality.OUT_OF_RANGE | Quality.GLITCH | Quality.SPIKE | Quality.FUTURE_TIMESTAMP
 
 # Plain ints: IntFlag arithmetic costs a microsecond per operation.
 _OUT_OF_RANGE = int(Quality.OUT_OF_RANGE)

@@ -22,6 +22,12 @@ class Quality(IntFlag):
     ESTIMATED = 256
 
 
+#: Flags of a reading that never became its point's baseline (collector/validation.py): the
+#: ledger and the hourly statistics leave such readings out. Migration 0004 spells it 89.
+REJECTED = Quality.OUT_OF_RANGE | Quality.GLITCH | Quality.SPIKE | Quality.FUTURE_TIMESTAMP
+BREAKS = Quality.COUNTER_WRAP | Quality.COUNTER_RESET
+
+
 def quality_names(flags: int) -> list[str]:
     """Names of the flags set in ``flags``; ``["good"]`` for none."""
     if flags == 0:

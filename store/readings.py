@@ -16,6 +16,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from meterledger.errors import StoreError
+from store.quality import REJECTED
 
 
 class Reading(NamedTuple):
@@ -33,9 +34,25 @@ CREATE TEMP TABLE IF NOT EXISTS reading_in (
     value double precision NOT NULL, quality integer NOT NULL
 ) ON COMMIT DELETE ROWS"""
 _COPY = "COPY reading_in (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)"
-_MOVE = (
-    "INSERT INTO reading SELECT point_id, ts, value, quality FROM reading_in ON CONFLICT DO NOTHING"
+# New rows only (a duplicate is swallowed by the key) feed the hourly statistics.
+_MOVE = f"""
+WITH new AS (
+    INSERT INTO reading SELECT point_id, ts, value, quality FROM reading_in
+    ON CONFLICT DO NOTHING
+    RETURNING point_id, ts, value, quality
+), hourly AS (
+    INSERT INTO reading_hourly AS h
+    SELECT point_id, date_trunc('hour', ts), count(*), sum(value), min(value), max(value),
+           min(ts), max(ts)
+    FROM new WHERE quality & {int(REJECTED)} = 0 AND value <> 'NaN'
+    GROUP BY 1, 2
+    ON CONFLICT (point_id, hour) DO UPDATE SET
+        n = h.n + EXCLUDED.n, sum = h.sum + EXCLUDED.sum,
+        min = least(h.min, EXCLUDED.min), max = greatest(h.max, EXCLUDED.max),
+        first_ts = least(h.first_ts, EXCLUDED.first_ts),
+        last_ts = greatest(h.last_ts, EXCLUDED.last_ts)
 )
+SELECT count(*) FROM new"""
 
 
 async def write_readings(pool: AsyncConnectionPool, rows: Sequence[Reading]) -> int:
@@ -49,8 +66,9 @@ async def write_readings(pool: AsyncConnectionPool, rows: Sequence[Reading]) -> 
                 copy.set_types(["int4", "timestamptz", "float8", "int4"])
                 for row in rows:
                     await copy.write_row(row)
-            cur = await conn.execute(_MOVE)
-            return cur.rowcount
+            cur = await conn.execute(_MOVE.encode())
+            counted = await cur.fetchone()
+            return int(counted[0]) if counted else 0
     except psycopg.Error as exc:
         raise StoreError(f"writing {len(rows)} readings: {exc}") from exc
 

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collector.validation import REJECTED
 from ledger.consumption import CounterCount
 from ledger.counters import CounterPoint, to_decimal
 from ledger.memory import MemorySource, QualityBits
@@ -20,7 +19,7 @@ from ledger.rollup import (
     ActivityLine,
     roll_up_counter,
 )
-from store.quality import Quality
+from store.quality import REJECTED, Quality
 
 BITS = QualityBits(int(REJECTED), int(Quality.COUNTER_WRAP), int(Quality.COUNTER_RESET))
 BERLIN = "Europe/Berlin"

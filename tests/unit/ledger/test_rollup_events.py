@@ -4,14 +4,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from collector.validation import REJECTED
 from ledger.consumption import CounterCount, count
 from ledger.counters import CounterPoint
 from ledger.memory import MemorySource, QualityBits
 from ledger.periods import Interval, Period
 from ledger.ports import MeterEvent, RatioChange, Reading, Splice
 from ledger.rollup import COUNTER_BOUNDARY, ActivityLine, roll_up_counter
-from store.quality import Quality
+from store.quality import REJECTED, Quality
 
 BITS = QualityBits(int(REJECTED), int(Quality.COUNTER_WRAP), int(Quality.COUNTER_RESET))
 BERLIN = "Europe/Berlin"

@@ -5,14 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from collector.validation import REJECTED
 from ledger.counters import CounterPoint
 from ledger.gauges import Sample, trapezoid
 from ledger.memory import MemorySource, QualityBits
 from ledger.periods import Interval
 from ledger.ports import Reading
 from ledger.rollup import COUNTER_BOUNDARY, GAUGE_INTEGRATION, NO_DATA, GaugePoint, roll_up
-from store.quality import Quality
+from store.quality import REJECTED, Quality
 
 BITS = QualityBits(int(REJECTED), int(Quality.COUNTER_WRAP), int(Quality.COUNTER_RESET))
 DAY = Interval(datetime(2026, 3, 10, tzinfo=UTC), datetime(2026, 3, 11, tzinfo=UTC))

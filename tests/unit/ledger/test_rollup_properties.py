@@ -15,13 +15,12 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.validation import REJECTED
 from ledger.counters import CounterPoint
 from ledger.memory import MemorySource, QualityBits
 from ledger.periods import Interval, Month, Period
 from ledger.ports import Reading, Splice
 from ledger.rollup import roll_up_counter
-from store.quality import Quality
+from store.quality import REJECTED, Quality
 
 BITS = QualityBits(int(REJECTED), int(Quality.COUNTER_WRAP), int(Quality.COUNTER_RESET))
 WRAP = Decimal(10_000)
