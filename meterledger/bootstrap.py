@@ -27,7 +27,7 @@ from collector.mqtt import MqttSubscriber
 from collector.readplan import plan_reads
 from collector.register_map import load_register_map
 from collector.spool import Spool
-from collector.validation import REJECTED, PointRules, Validator
+from collector.validation import PointRules, Validator
 from collector.writer import BatchWriter
 from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_broker, embedded_postgres, free_port
@@ -42,6 +42,7 @@ from store.dead_letters import write_dead_letters
 from store.events import counter_discontinuities
 from store.migrate import migrate
 from store.pool import open_pool
+from store.quality import REJECTED
 from store.readings import baselines, write_readings
 
 log = logging.getLogger(__name__)
