@@ -22,7 +22,8 @@ DRIVERS = (
 # What each part may import from meterledger's own packages.
 ALLOWED = {
     "ledger": {"ledger", "meterledger.errors"},
-    "store": {"store", "meterledger.errors"},
+    # store implements the ledger's ports, so it knows their types (and nothing else of it)
+    "store": {"store", "meterledger.errors", "ledger.ports", "ledger.periods"},
     "collector": {"collector", "store", "meterledger.errors"},
     "api": {"api", "store", "ledger", "meterledger.errors"},
     "simulators": {"simulators", "collector.register_map", "collector.decoding"},
