@@ -33,8 +33,40 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """A reading a boundary value rests on, as an auditor would look it up."""
+
+    ts: datetime
+    value: Decimal
+    quality: int
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """The activity data behind lines: a point's quantity over the period and its backing."""
+
+    key: str  # e.g. "grid-main/energy_import"
+    meter: str
+    point: str
+    point_id: int
+    quantity: Decimal
+    unit: str
+    method: str
+    coverage: Decimal
+    estimated_share: Decimal
+    start_value: Decimal | None
+    end_value: Decimal | None
+    evidence: tuple[Evidence, ...]
+    corrections: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
-    """One emission line, with what it was computed from."""
+    """One emission line, with what it was computed from.
+
+    ``basis`` separates the two scope-2 views: ``location`` and ``market`` lines are
+    alternatives, never added together; scope-1 lines are ``direct`` and count in both.
+    """
 
     key: str  # stable within a period: e.g. "scope2/electricity/location/grid-main"
     scope: str
@@ -47,6 +79,8 @@ class Line:
     factor_version: str
     tco2e: Decimal
     formula: str
+    basis: str = "direct"
+    activity_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +90,7 @@ class Statement:
     version: int
     lines: tuple[Line, ...]
     findings: tuple[Finding, ...] = ()
+    activities: tuple[Activity, ...] = ()
     reason: str | None = None  # why this version exists, for restatements
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -67,22 +102,33 @@ class Statement:
             "version": self.version,
             "reason": self.reason,
             "computed_at": self.computed_at,
-            "lines": [_line(line) for line in sorted(self.lines, key=lambda x: x.key)],
+            "lines": [_fields(line) for line in sorted(self.lines, key=lambda x: x.key)],
+            "activities": [_fields(a) for a in sorted(self.activities, key=lambda a: a.key)],
             "findings": [
                 [f.code, f.subject, f.detail, f.source]
                 for f in sorted(self.findings, key=lambda f: (f.code, f.subject, f.detail))
             ],
         }
 
-    def total(self, scope: str | None = None) -> Decimal:
+    def total(self, basis: str = "location", scope: str | None = None) -> Decimal:
+        """tCO2e on a ``location`` or ``market`` basis (direct lines count in both)."""
         return sum(
-            (line.tco2e for line in self.lines if scope is None or line.scope == scope),
+            (
+                line.tco2e
+                for line in self.lines
+                if line.basis in ("direct", basis) and scope in (None, line.scope)
+            ),
             Decimal(0),
         )
 
 
-def _line(line: Line) -> dict[str, Any]:
-    return {name: getattr(line, name) for name in Line.__slots__}
+def _fields(record: Any) -> Any:
+    """A dataclass as plain data, recursively, for the canonical form."""
+    if isinstance(record, tuple):
+        return [_fields(item) for item in record]
+    if hasattr(record, "__slots__") and hasattr(record, "__dataclass_fields__"):
+        return {name: _fields(getattr(record, name)) for name in record.__dataclass_fields__}
+    return record
 
 
 def canonical(content: Any) -> bytes:

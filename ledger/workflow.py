@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ledger.close import BLOCKING as CLOSE_BLOCKING
 from ledger.findings import Finding
 from ledger.statements import Status
 from meterledger.errors import WorkflowError
@@ -20,9 +21,7 @@ _NEXT = {
 }
 
 #: Finding codes that stop a statement from being reviewed or approved.
-BLOCKING = frozenset(
-    {"PARTS_DO_NOT_SUM", "NO_READINGS", "NO_FACTOR", "LINE_WITHOUT_ACTIVITY", "CHAIN_BROKEN"}
-)
+BLOCKING = CLOSE_BLOCKING | {"PARTS_DO_NOT_SUM", "CHAIN_BROKEN", "CONTENT_CHANGED"}
 
 
 def advance(status: Status, target: Status, findings: Sequence[Finding] = ()) -> Status:
