@@ -53,15 +53,13 @@ def book() -> SiteBook:
     )
 
 
-SOURCE = MemorySource(
-    BITS,
-    {
-        1: counter(1_000_000, 1_222_690),
-        2: counter(500, 500),
-        3: counter(0, 200_000),
-        4: counter(380_000, 390_000),
-    },
-)
+READINGS = {
+    1: counter(1_000_000, 1_222_690),
+    2: counter(500, 500),
+    3: counter(0, 200_000),
+    4: counter(380_000, 390_000),
+}
+SOURCE = MemorySource(BITS, READINGS)
 
 
 async def test_march_statement_states_both_scopes_with_lineage() -> None:
