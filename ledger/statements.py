@@ -164,9 +164,49 @@ class Sealed:
     hash: str
 
 
-def seal(statement: Statement, previous: Sealed | None) -> Sealed:
-    previous_hash = previous.hash if previous else GENESIS
+def seal(statement: Statement, previous_hash: str | None) -> Sealed:
+    """Place a statement after the chain head ``previous_hash`` (None: the first)."""
+    previous_hash = previous_hash or GENESIS
     return Sealed(statement, previous_hash, content_hash(statement, previous_hash))
+
+
+def verify_stored(chain: Sequence[tuple[str, bytes, str]]) -> list[Finding]:
+    """Verify stored (previous hash, canonical content, hash) triples in chain order.
+
+    Works on the bytes as stored or exported, so no statement object need be rebuilt.
+    """
+    findings = []
+    expected = GENESIS
+    for index, (previous, content, recorded) in enumerate(chain):
+        doc = json.loads(content)
+        subject = f"{doc['site']} {doc['period']} v{doc['version']} (#{index + 1})"
+        if previous != expected:
+            findings.append(
+                Finding(
+                    "CHAIN_BROKEN",
+                    subject,
+                    f"previous hash {previous[:12]}… should be {expected[:12]}…",
+                    "verify_stored",
+                )
+            )
+        digest = hashlib.sha256(previous.encode())
+        digest.update(content)
+        if digest.hexdigest() != recorded:
+            findings.append(
+                Finding(
+                    "CONTENT_CHANGED",
+                    subject,
+                    f"content hashes to {digest.hexdigest()[:12]}…, recorded {recorded[:12]}…",
+                    "verify_stored",
+                )
+            )
+        expected = recorded
+    return findings
+
+
+def findings_of(content: bytes) -> list[Finding]:
+    """The findings recorded in a statement's canonical content."""
+    return [Finding(*row) for row in json.loads(content)["findings"]]
 
 
 def verify_chain(chain: Sequence[Sealed]) -> list[Finding]:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from meterledger import ledger_commands
 from meterledger.bootstrap import PARTS, Runtime, run_system
 from meterledger.config import load_config
 from meterledger.embedded import embedded_postgres
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", "-c", type=Path, required=True, help="plant file (YAML)")
         sub.set_defaults(handler=_run_parts, parts=parts)
 
+    ledger_commands.add_commands(commands)
     db = commands.add_parser("db", help="database schema", description="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_migrate = db_commands.add_parser(

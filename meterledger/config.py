@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from api.config import ApiConfig
 from collector.config import CollectorConfig, SourcesConfig
 from collector.register_map import load_register_map
+from meterledger.books import LedgerConfig
 from meterledger.errors import ConfigError
 from simulators.config import SimulationConfig
 from store.catalog import MeterConfig, SiteConfig
@@ -30,6 +31,7 @@ class PlantConfig(BaseModel):
     collector: CollectorConfig = CollectorConfig()
     simulation: SimulationConfig = SimulationConfig()
     api: ApiConfig = ApiConfig()
+    ledger: LedgerConfig = LedgerConfig()
 
     @model_validator(mode="after")
     def _meter_keys_unique(self) -> PlantConfig:

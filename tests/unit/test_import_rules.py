@@ -23,7 +23,14 @@ DRIVERS = (
 ALLOWED = {
     "ledger": {"ledger", "meterledger.errors"},
     # store implements the ledger's ports, so it knows their types (and nothing else of it)
-    "store": {"store", "meterledger.errors", "ledger.ports", "ledger.periods"},
+    "store": {
+        "store",
+        "meterledger.errors",
+        "ledger.ports",
+        "ledger.periods",
+        "ledger.closing",
+        "ledger.statements",
+    },
     "collector": {"collector", "store", "meterledger.errors"},
     "api": {"api", "store", "ledger", "meterledger.errors"},
     "simulators": {"simulators", "collector.register_map", "collector.decoding"},

@@ -51,7 +51,7 @@ def test_canonical_form_is_exact_and_order_free() -> None:
 
 def test_chain_holds_until_a_figure_is_edited() -> None:
     first = seal(MARCH, None)
-    second = seal(APRIL, first)
+    second = seal(APRIL, first.hash)
     assert first.previous_hash == GENESIS
     assert verify_chain([first, second]) == []
     edited = replace(first, statement=replace(MARCH, lines=(line("grid", "222690", "127"),)))
@@ -61,7 +61,7 @@ def test_chain_holds_until_a_figure_is_edited() -> None:
 
 def test_dropping_a_statement_breaks_the_next_link() -> None:
     first = seal(MARCH, None)
-    second = seal(APRIL, first)
+    second = seal(APRIL, first.hash)
     assert [f.code for f in verify_chain([second])] == ["CHAIN_BROKEN"]
 
 

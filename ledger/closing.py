@@ -1,0 +1,86 @@
+"""The period workflow on stored statements: close, review, approve, restate.
+
+Drafts and restatements are new versions, sealed into the site's hash chain; nothing is
+rewritten. The statement store is a port, so this runs against the database or a fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ledger.close import SiteBook, compute_statement
+from ledger.periods import Month
+from ledger.ports import CounterSource
+from ledger.statements import Sealed, Status, findings_of, seal
+from ledger.workflow import advance
+from meterledger.errors import WorkflowError
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStatement:
+    site: str
+    period: str
+    version: int
+    status: Status
+    hash: str
+    previous_hash: str
+    content: bytes
+    reason: str | None
+    created_at: datetime
+
+
+class StatementStore(Protocol):
+    async def latest(self, site: str, period: str) -> StoredStatement | None:
+        """The newest version of a site's period, or None while it is open."""
+        ...
+
+    async def append(self, site: str, sealed: Sealed, status: Status) -> StoredStatement:
+        """Store a sealed statement, refusing it unless it extends the site's chain."""
+        ...
+
+    async def set_status(self, site: str, period: str, version: int, status: Status) -> None: ...
+
+    async def chain_head(self, site: str) -> str | None:
+        """The hash of the site's newest statement, any period."""
+        ...
+
+
+async def close(
+    book: SiteBook,
+    month: Month,
+    source: CounterSource,
+    store: StatementStore,
+    *,
+    reason: str | None = None,
+) -> StoredStatement:
+    """Close an open month (version 1), redo a draft, or restate an approved one.
+
+    Redoing a draft or restating needs a reason; a reviewed draft must be redone too if
+    the figures changed, since review applied to the old ones.
+    """
+    latest = await store.latest(book.site, str(month))
+    if latest is not None and not (reason and reason.strip()):
+        raise WorkflowError(
+            latest.status.value,
+            Status.CLOSED.value,
+            f"{book.site} {month} has version {latest.version}: say why "
+            "it is computed again (a reason)",
+        )
+    version = 1 if latest is None else latest.version + 1
+    statement = await compute_statement(book, month, source, version=version, reason=reason)
+    sealed = seal(statement, await store.chain_head(book.site))
+    return await store.append(book.site, sealed, Status.CLOSED)
+
+
+async def move(store: StatementStore, site: str, month: Month, target: Status) -> StoredStatement:
+    """Review or approve the latest version; blocking findings stop it (ledger.workflow)."""
+    latest = await store.latest(site, str(month))
+    if latest is None:
+        raise WorkflowError(Status.OPEN.value, target.value, f"{site} {month} is not closed")
+    advance(latest.status, target, findings_of(latest.content))
+    await store.set_status(site, str(month), latest.version, target)
+    moved = await store.latest(site, str(month))
+    assert moved is not None
+    return moved

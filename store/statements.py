@@ -1,0 +1,128 @@
+"""Statements in PostgreSQL: the `ledger.closing.StatementStore` port.
+
+Appending takes a per-site advisory lock and checks that the statement extends the
+site's chain head, so two closers cannot fork the chain; the table's trigger keeps
+content immutable and approved rows locked whatever client connects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from ledger.closing import StoredStatement
+from ledger.statements import GENESIS, Sealed, Status, canonical
+from meterledger.errors import StoreError, WorkflowError
+
+_COLUMNS = """s.key, st.period, st.version, st.status, st.content_hash, st.previous_hash,
+              st.content, st.reason, st.created_at"""
+
+
+class StoreStatements:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def latest(self, site: str, period: str) -> StoredStatement | None:
+        rows = await self._rows(
+            f"""SELECT {_COLUMNS} FROM statement st JOIN site s ON s.id = st.site_id
+                WHERE s.key = %s AND st.period = %s ORDER BY st.version DESC LIMIT 1""",
+            (site, period),
+        )
+        return _stored(rows[0]) if rows else None
+
+    async def versions(self, site: str, period: str) -> list[StoredStatement]:
+        rows = await self._rows(
+            f"""SELECT {_COLUMNS} FROM statement st JOIN site s ON s.id = st.site_id
+                WHERE s.key = %s AND st.period = %s ORDER BY st.version""",
+            (site, period),
+        )
+        return [_stored(row) for row in rows]
+
+    async def chain(self, site: str) -> list[StoredStatement]:
+        """Every statement of a site in chain order, for verification."""
+        rows = await self._rows(
+            f"""SELECT {_COLUMNS} FROM statement st JOIN site s ON s.id = st.site_id
+                WHERE s.key = %s ORDER BY st.id""",
+            (site,),
+        )
+        return [_stored(row) for row in rows]
+
+    async def chain_head(self, site: str) -> str | None:
+        rows = await self._rows(
+            """SELECT st.content_hash FROM statement st JOIN site s ON s.id = st.site_id
+               WHERE s.key = %s ORDER BY st.id DESC LIMIT 1""",
+            (site,),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def append(self, site: str, sealed: Sealed, status: Status) -> StoredStatement:
+        statement = sealed.statement
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('statement:' || %s))", (site,)
+                )
+                cur = await conn.execute(
+                    """SELECT st.content_hash FROM statement st JOIN site s ON s.id = st.site_id
+                       WHERE s.key = %s ORDER BY st.id DESC LIMIT 1""",
+                    (site,),
+                )
+                head = await cur.fetchone()
+                if (head[0] if head else GENESIS) != sealed.previous_hash:
+                    raise WorkflowError(
+                        status.value,
+                        status.value,
+                        f"{site}: the chain moved on while this was computed",
+                    )
+                await conn.execute(
+                    """INSERT INTO statement (site_id, period, version, status, content,
+                                              content_hash, previous_hash, reason)
+                       SELECT id, %s, %s, %s, %s, %s, %s, %s FROM site WHERE key = %s""",
+                    (
+                        statement.period,
+                        statement.version,
+                        status.value,
+                        canonical(statement.content()).decode(),
+                        sealed.hash,
+                        sealed.previous_hash,
+                        statement.reason,
+                        site,
+                    ),
+                )
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"storing {site} {statement.period} v{statement.version}: {exc}"
+            ) from exc
+        stored = await self.latest(site, statement.period)
+        assert stored is not None
+        return stored
+
+    async def set_status(self, site: str, period: str, version: int, status: Status) -> None:
+        stamp = {Status.REVIEWED: ", reviewed_at = now()", Status.APPROVED: ", approved_at = now()"}
+        try:
+            async with self._pool.connection() as conn:
+                await conn.execute(
+                    f"""UPDATE statement st SET status = %s{stamp.get(status, "")}
+                        FROM site s WHERE s.id = st.site_id AND s.key = %s
+                        AND st.period = %s AND st.version = %s""".encode(),
+                    (status.value, site, period, version),
+                )
+        except psycopg.Error as exc:
+            raise StoreError(f"moving {site} {period} v{version} to {status}: {exc}") from exc
+
+    async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(sql.encode(), params)
+                return await cur.fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"reading statements: {exc}") from exc
+
+
+def _stored(row: tuple[Any, ...]) -> StoredStatement:
+    site, period, version, status, hash_, previous, content, reason, created = row
+    return StoredStatement(
+        site, period, version, Status(status), hash_, previous, content.encode(), reason, created
+    )
