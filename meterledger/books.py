@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -17,6 +18,9 @@ from ledger.close import MeterBook, SiteBook
 from ledger.counters import CounterPoint
 from ledger.factorsets import shipped
 from store.catalog import PointRef, SiteConfig
+
+if TYPE_CHECKING:
+    from meterledger.config import PlantConfig
 
 #: The point quantities the ledger states; any other counter is a KPI only.
 STATED = ("energy_import", "energy_export", "volume", "heat")
@@ -77,3 +81,25 @@ def site_book(
         fuels=sets[ledger.fuel_factors],
         heat=sets[ledger.heat_factors],
     )
+
+
+def poll_intervals(config: PlantConfig, ids: Mapping[PointRef, int]) -> dict[int, float]:
+    """Each point's expected interval between readings, from its source (seconds)."""
+    by_meter = {(ref.meter, ref.point): pid for ref, pid in ids.items()}
+    out: dict[int, float] = {}
+    for gateway in config.sources.modbus:
+        for device in gateway.devices:
+            for point in device.points:
+                if (device.meter, point) in by_meter:
+                    out[by_meter[(device.meter, point)]] = device.interval
+    for mqtt in config.sources.mqtt:
+        for (meter, _), pid in by_meter.items():
+            if meter in mqtt.meters:
+                out[pid] = mqtt.publish_interval
+    return out
+
+
+def site_books(config: PlantConfig, ids: Mapping[PointRef, int]) -> dict[str, SiteBook]:
+    """Every site's book, keyed by site id."""
+    intervals = poll_intervals(config, ids)
+    return {site.id: site_book(site, config.ledger, ids, intervals) for site in config.sites}

@@ -29,8 +29,10 @@ from collector.register_map import load_register_map
 from collector.spool import Spool
 from collector.validation import PointRules, Validator
 from collector.writer import BatchWriter
+from meterledger.books import site_books
 from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_broker, embedded_postgres, free_port
+from meterledger.scheduler import LedgerScheduler
 from meterledger.settings import Settings
 from simulators.clock import SimClock
 from simulators.meters import ElectricityMeter, GasMeter, MeterModel
@@ -47,7 +49,7 @@ from store.readings import baselines, write_readings
 
 log = logging.getLogger(__name__)
 
-PARTS = frozenset({"simulate", "collect", "serve"})
+PARTS = frozenset({"simulate", "collect", "serve", "schedule"})
 
 
 @dataclass
@@ -80,7 +82,7 @@ async def run_system(
     """Run the chosen parts until ``stop`` is set or one of them fails."""
     async with contextlib.AsyncExitStack() as stack:
         database_url, point_ids, pool = None, {}, None
-        if parts & {"collect", "serve"}:  # the simulators alone need no database
+        if parts & {"collect", "serve", "schedule"}:  # the simulators alone need no database
             database_url = settings.database_url or stack.enter_context(
                 embedded_postgres(settings.data_dir)
             )
@@ -109,6 +111,10 @@ async def run_system(
             )
             runtime.api_url = f"http://{config.api.host}:{config.api.port}"
             tasks["api"] = _serve(server)
+        if "schedule" in parts:
+            assert pool is not None
+            scheduler = LedgerScheduler(pool, site_books(config, point_ids), config.ledger)
+            tasks["scheduler"] = scheduler.run()
         await _run_until_stopped(tasks, stop, lambda: _started(server), lambda: on_ready(runtime))
 
 

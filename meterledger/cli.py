@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         ("collect", frozenset({"collect"}), "run the collector only"),
         ("serve", frozenset({"serve"}), "run the HTTP API only"),
         ("simulate", frozenset({"simulate"}), "run the simulated meters only"),
+        ("schedule", frozenset({"schedule"}), "close every ended month, in each site's zone"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--config", "-c", type=Path, required=True, help="plant file (YAML)")

@@ -16,7 +16,7 @@ from ledger.close import SiteBook
 from ledger.findings import display
 from ledger.periods import Month
 from ledger.statements import Status, findings_of, verify_stored
-from meterledger.books import site_book
+from meterledger.books import poll_intervals, site_book
 from meterledger.config import PlantConfig, load_config
 from meterledger.embedded import embedded_postgres
 from meterledger.errors import ConfigError
@@ -86,22 +86,6 @@ async def open_ledger(config: PlantConfig, site: str, settings: Settings) -> Asy
             yield Ledger(book, StoreRollupSource(pool), StoreStatements(pool))
         finally:
             await pool.close()
-
-
-def poll_intervals(config: PlantConfig, ids: dict) -> dict[int, float]:  # type: ignore[type-arg]
-    """Each point's expected interval between readings, from its source (seconds)."""
-    by_meter = {(ref.meter, ref.point): pid for ref, pid in ids.items()}
-    out: dict[int, float] = {}
-    for gateway in config.sources.modbus:
-        for device in gateway.devices:
-            for point in device.points:
-                if (device.meter, point) in by_meter:
-                    out[by_meter[(device.meter, point)]] = device.interval
-    for mqtt in config.sources.mqtt:
-        for (meter, _), pid in by_meter.items():
-            if meter in mqtt.meters:
-                out[pid] = mqtt.publish_interval
-    return out
 
 
 async def _act(args: argparse.Namespace) -> int:

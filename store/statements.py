@@ -7,6 +7,7 @@ content immutable and approved rows locked whatever client connects.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -126,3 +127,33 @@ def _stored(row: tuple[Any, ...]) -> StoredStatement:
     return StoredStatement(
         site, period, version, Status(status), hash_, previous, content.encode(), reason, created
     )
+
+
+async def closed_periods(pool: AsyncConnectionPool, site: str) -> set[str]:
+    """Periods of a site that have a statement (any version, any status)."""
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                """SELECT DISTINCT st.period FROM statement st JOIN site s ON s.id = st.site_id
+                   WHERE s.key = %s""",
+                (site,),
+            )
+            return {str(row[0]) for row in await cur.fetchall()}
+    except psycopg.Error as exc:
+        raise StoreError(f"reading closed periods of {site}: {exc}") from exc
+
+
+async def first_reading(pool: AsyncConnectionPool, site: str) -> datetime | None:
+    """The hour of a site's first accepted reading, from the hourly statistics."""
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                """SELECT min(h.hour) FROM reading_hourly h JOIN point p ON p.id = h.point_id
+                   JOIN meter m ON m.id = p.meter_id JOIN site s ON s.id = m.site_id
+                   WHERE s.key = %s""",
+                (site,),
+            )
+            row = await cur.fetchone()
+            return row[0] if row else None
+    except psycopg.Error as exc:
+        raise StoreError(f"reading the first reading of {site}: {exc}") from exc
