@@ -14,13 +14,17 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_postgres, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,3 +114,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.broker)
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def isolate(mqtt_url: str) -> Iterator[Callable[[PlantConfig], PlantConfig]]:
+    """Give a plant's MQTT topics and collector session names of this test alone.
+
+    The machine's broker is shared by every run (and keeps persistent sessions between
+    them): a test must neither receive another's messages nor leave its session behind.
+    """
+    run = uuid.uuid4().hex[:8]
+    client_id = f"meterledger-test-{run}"
+
+    def apply(config: PlantConfig) -> PlantConfig:
+        mqtt = tuple(
+            s.model_copy(update={"topic": f"{run}/{s.topic}"}) for s in config.sources.mqtt
+        )
+        return config.model_copy(
+            update={
+                "sources": config.sources.model_copy(update={"mqtt": mqtt}),
+                "collector": config.collector.model_copy(update={"client_id": client_id}),
+            }
+        )
+
+    yield apply
+    parts = urlsplit(mqtt_url)
+    cleaner = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    cleaner.connect(parts.hostname or "127.0.0.1", parts.port or 1883)
+    cleaner.disconnect()

@@ -2,7 +2,7 @@
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +14,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from meterledger.bootstrap import Runtime, run_system
-from meterledger.config import load_config
+from meterledger.config import PlantConfig, load_config
 from meterledger.settings import Settings
 from store.quality import Quality
 
@@ -26,12 +26,17 @@ def float32(value: float) -> float:
 
 
 @pytest.fixture
-async def system(database_url: str, mqtt_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+async def system(
+    database_url: str,
+    mqtt_url: str,
+    tmp_path: Path,
+    isolate: Callable[[PlantConfig], PlantConfig],
+) -> AsyncIterator[Runtime]:
     settings = Settings(database_url=database_url, mqtt_url=mqtt_url, data_dir=tmp_path)
     stop = asyncio.Event()
     ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
-        run_system(load_config(PLANT), settings, stop, on_ready=ready.set_result)
+        run_system(isolate(load_config(PLANT)), settings, stop, on_ready=ready.set_result)
     )
     runtime = await asyncio.wait_for(ready, 30)
     yield runtime
@@ -108,6 +113,7 @@ async def test_bad_payloads_become_dead_letters_and_glitches_are_flagged(
     async with httpx.AsyncClient(base_url=system.api_url or "") as client:
         items = await wait_for_values(client, ("boiler-gas", "volume"))
     point = items[("boiler-gas", "volume")]["point_id"]
+    topic = system.mqtt_simulators[0].topics["boiler-gas"]
     last = system.mqtt_simulators[0].published[-1]
     glitch_at = last.at + 0.5  # between two of the gateway's seconds
     parts = urlsplit(system.mqtt_url or "")
@@ -115,9 +121,9 @@ async def test_bad_payloads_become_dead_letters_and_glitches_are_flagged(
     client.connect(parts.hostname or "", parts.port or 1883)
     client.loop_start()
     try:
-        client.publish("test/boiler-gas/reading", b'{"values": {"volume": "lots"}}', qos=1)
+        client.publish(topic, b'{"values": {"volume": "lots"}}', qos=1)
         glitch = {"ts": glitch_at, "values": {"volume": 0.0}}
-        client.publish("test/boiler-gas/reading", orjson.dumps(glitch), qos=1).wait_for_publish()
+        client.publish(topic, orjson.dumps(glitch), qos=1).wait_for_publish()
     finally:
         client.loop_stop()
         client.disconnect()
@@ -138,7 +144,7 @@ async def test_bad_payloads_become_dead_letters_and_glitches_are_flagged(
         await asyncio.sleep(0.2)
     assert letters == [
         (
-            "test/boiler-gas/reading",
+            topic,
             b'{"values": {"volume": "lots"}}',
             "values.volume: expected a finite number, got 'lots'",
         )
