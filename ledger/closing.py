@@ -13,7 +13,7 @@ from typing import Protocol
 from ledger.close import SiteBook, compute_statement
 from ledger.periods import Month
 from ledger.ports import CounterSource
-from ledger.statements import Sealed, Status, findings_of, seal
+from ledger.statements import LineChange, Sealed, Status, findings_of, seal, stored_diff
 from ledger.workflow import advance
 from meterledger.errors import WorkflowError
 
@@ -84,3 +84,19 @@ async def move(store: StatementStore, site: str, month: Month, target: Status) -
     moved = await store.latest(site, str(month))
     assert moved is not None
     return moved
+
+
+async def pending_restatement(
+    book: SiteBook, month: Month, source: CounterSource, store: StatementStore
+) -> list[LineChange]:
+    """What an approved month would change if computed now; empty when it still holds.
+
+    Late readings, a corrected meter event or a new factor record move figures after
+    approval; they are shown as a diff, and become a new version only when someone
+    restates the month with a reason.
+    """
+    latest = await store.latest(book.site, str(month))
+    if latest is None or latest.status is not Status.APPROVED:
+        return []
+    fresh = await compute_statement(book, month, source, version=latest.version + 1)
+    return stored_diff(latest.content, fresh)

@@ -267,3 +267,29 @@ def diff(before: Statement, after: Statement) -> list[LineChange]:
         else:
             changes.append(LineChange(key, a.tco2e if a else None, b.tco2e if b else None, ()))
     return changes
+
+
+def stored_diff(content: bytes, after: Statement) -> list[LineChange]:
+    """What recomputing would change in a stored statement, line by line.
+
+    Compares the figures and their inputs as stored (canonical content) with a fresh
+    computation, so late readings or a new factor show up as a pending restatement.
+    """
+    old = {line["key"]: line for line in json.loads(content)["lines"]}
+    new = {line.key: _fields(line) for line in after.lines}
+    new = json.loads(canonical(new))
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        a, b = old.get(key), new.get(key)
+        before = Decimal(a["tco2e"]) if a else None
+        now = Decimal(b["tco2e"]) if b else None
+        if a is not None and b is not None:
+            moved = tuple(n for n in _COMPARED if a.get(n) != b.get(n))
+            if moved:
+                changes.append(LineChange(key, before, now, moved))
+        else:
+            changes.append(LineChange(key, before, now, ()))
+    return changes
+
+
+_COMPARED = ("activity", "activity_unit", "factor_id", "factor_version", "tco2e")

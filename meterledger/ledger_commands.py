@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from psycopg_pool import AsyncConnectionPool
+
 from ledger import closing
 from ledger.close import SiteBook
 from ledger.findings import display
@@ -25,7 +27,7 @@ from store.catalog import sync_catalog
 from store.migrate import migrate
 from store.pool import open_pool
 from store.rollup_source import StoreRollupSource
-from store.statements import StoreStatements
+from store.statements import StoreStatements, pending
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -69,6 +71,7 @@ class Ledger:
     book: SiteBook
     readings: StoreRollupSource
     statements: StoreStatements
+    pool: AsyncConnectionPool
 
 
 @contextlib.asynccontextmanager
@@ -83,7 +86,7 @@ async def open_ledger(config: PlantConfig, site: str, settings: Settings) -> Asy
         pool = await open_pool(url)
         try:
             book = site_book(sites[site], config.ledger, ids, poll_intervals(config, ids))
-            yield Ledger(book, StoreRollupSource(pool), StoreStatements(pool))
+            yield Ledger(book, StoreRollupSource(pool), StoreStatements(pool), pool)
         finally:
             await pool.close()
 
@@ -117,6 +120,11 @@ async def _act(args: argparse.Namespace) -> int:
                     f"{latest.status.value}, hash {latest.hash}"
                 )
                 _print(latest.content)
+                for change in await pending(ledger.pool, args.site, str(args.month)):
+                    print(
+                        f"pending restatement: {change['key']}: {change['before']} -> "
+                        f"{change['after']} tCO2e ({', '.join(change['fields']) or 'line'})"
+                    )
         else:
             findings = verify_stored(
                 [(s.previous_hash, s.content, s.hash) for s in await store.chain(args.site)]

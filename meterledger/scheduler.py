@@ -21,11 +21,18 @@ from psycopg_pool import AsyncConnectionPool
 
 from ledger import closing
 from ledger.close import SiteBook
+from ledger.periods import Month
 from ledger.schedule import months_due
 from meterledger.books import LedgerConfig
 from meterledger.errors import MeterledgerError
 from store.rollup_source import StoreRollupSource
-from store.statements import StoreStatements, closed_periods, first_reading
+from store.statements import (
+    StoreStatements,
+    approved_periods,
+    closed_periods,
+    first_reading,
+    record_pending,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +86,22 @@ class LedgerScheduler:
                 max_instances=1,
                 misfire_grace_time=6 * 3600,
             )
+            daily = CronTrigger(hour=self._ledger.close_hour, minute=30, timezone=book.zone)
+            scheduler.add_job(
+                self.check_approved,
+                daily,
+                args=[site],
+                id=f"restate:{site}",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=6 * 3600,
+            )
         scheduler.start()
         log.info("scheduler leads: closing months for %s", sorted(self._books))
         try:
             for site in self._books:
                 await self.close_due(site)
+                await self.check_approved(site)
             await asyncio.Event().wait()  # until cancelled
         finally:
             scheduler.shutdown(wait=False)
@@ -106,6 +124,28 @@ class LedgerScheduler:
         except MeterledgerError as exc:
             log.error("closing %s failed; the next run tries again: %s", site, exc)
         return done
+
+    async def check_approved(self, site: str) -> list[str]:
+        """Record which approved months would change if computed now; return them."""
+        book = self._books[site]
+        changed = []
+        try:
+            for period in await approved_periods(self._pool, site):
+                month = Month.parse(period)
+                changes = await closing.pending_restatement(
+                    book, month, self._readings, self._statements
+                )
+                latest = await self._statements.latest(site, period)
+                assert latest is not None
+                await record_pending(self._pool, site, period, latest.version, changes)
+                if changes:
+                    log.warning(
+                        "%s %s is approved but would change: restatement pending", site, period
+                    )
+                    changed.append(period)
+        except MeterledgerError as exc:
+            log.error("checking approved months of %s failed: %s", site, exc)
+        return changed
 
 
 async def _try_lock(conn: AsyncConnection[tuple[object, ...]]) -> bool:

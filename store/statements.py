@@ -8,13 +8,15 @@ content immutable and approved rows locked whatever client connects.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from ledger.closing import StoredStatement
-from ledger.statements import GENESIS, Sealed, Status, canonical
+from ledger.statements import GENESIS, LineChange, Sealed, Status, canonical
 from meterledger.errors import StoreError, WorkflowError
 
 _COLUMNS = """s.key, st.period, st.version, st.status, st.content_hash, st.previous_hash,
@@ -77,6 +79,11 @@ class StoreStatements:
                         status.value,
                         f"{site}: the chain moved on while this was computed",
                     )
+                await conn.execute(
+                    """DELETE FROM pending_restatement p USING site s
+                       WHERE s.id = p.site_id AND s.key = %s AND p.period = %s""",
+                    (site, statement.period),
+                )
                 await conn.execute(
                     """INSERT INTO statement (site_id, period, version, status, content,
                                               content_hash, previous_hash, reason)
@@ -157,3 +164,66 @@ async def first_reading(pool: AsyncConnectionPool, site: str) -> datetime | None
             return row[0] if row else None
     except psycopg.Error as exc:
         raise StoreError(f"reading the first reading of {site}: {exc}") from exc
+
+
+async def record_pending(
+    pool: AsyncConnectionPool, site: str, period: str, version: int, changes: list[LineChange]
+) -> None:
+    """Keep (or, with no changes, drop) the pending restatement of an approved month."""
+    rows = [
+        {"key": c.key, "before": _text(c.before), "after": _text(c.after), "fields": c.fields}
+        for c in changes
+    ]
+    try:
+        async with pool.connection() as conn:
+            if not rows:
+                await conn.execute(
+                    """DELETE FROM pending_restatement p USING site s
+                       WHERE s.id = p.site_id AND s.key = %s AND p.period = %s""",
+                    (site, period),
+                )
+                return
+            await conn.execute(
+                """INSERT INTO pending_restatement (site_id, period, based_on_version, changes)
+                   SELECT id, %s, %s, %s FROM site WHERE key = %s
+                   ON CONFLICT (site_id, period) DO UPDATE SET
+                       based_on_version = EXCLUDED.based_on_version,
+                       changes = EXCLUDED.changes, detected_at = now()""",
+                (period, version, Jsonb(rows), site),
+            )
+    except psycopg.Error as exc:
+        raise StoreError(f"recording the pending restatement of {site} {period}: {exc}") from exc
+
+
+async def pending(pool: AsyncConnectionPool, site: str, period: str) -> list[dict[str, Any]]:
+    """The changes a restatement of an approved month would make; empty when none."""
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                """SELECT p.changes FROM pending_restatement p JOIN site s ON s.id = p.site_id
+                   WHERE s.key = %s AND p.period = %s""",
+                (site, period),
+            )
+            row = await cur.fetchone()
+            return list(row[0]) if row else []
+    except psycopg.Error as exc:
+        raise StoreError(f"reading the pending restatement of {site} {period}: {exc}") from exc
+
+
+async def approved_periods(pool: AsyncConnectionPool, site: str) -> list[str]:
+    """Periods whose latest version is approved."""
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                """SELECT DISTINCT ON (st.period) st.period, st.status
+                   FROM statement st JOIN site s ON s.id = st.site_id WHERE s.key = %s
+                   ORDER BY st.period, st.version DESC""",
+                (site,),
+            )
+            return [str(p) for p, status in await cur.fetchall() if status == "approved"]
+    except psycopg.Error as exc:
+        raise StoreError(f"reading approved periods of {site}: {exc}") from exc
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

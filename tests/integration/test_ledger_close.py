@@ -104,3 +104,40 @@ async def test_draft_content_is_immutable_too(ledger, database_url: str) -> None
             conn.execute("UPDATE statement SET content = content || ' '")
         with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="cannot move"):
             conn.execute("UPDATE statement SET status = 'approved'")
+
+
+async def test_late_meter_event_after_approval_is_a_pending_restatement(
+    ledger, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    await closing.close(ledger.book, MARCH, ledger.readings, ledger.statements)
+    for target in (Status.REVIEWED, Status.APPROVED):
+        await closing.move(ledger.statements, "test-site", MARCH, target)
+    stores = ledger.statements
+    assert await closing.pending_restatement(ledger.book, MARCH, ledger.readings, stores) == []
+
+    # Recorded late: the grid meter was swapped on 15 March; the old one had run 50 kWh
+    # further than the readings show before its final reading, the new one started at 0.
+    swap = datetime(2026, 3, 15, 12, tzinfo=BERLIN).astimezone(UTC)
+    with psycopg.connect(database_url) as conn:
+        before = conn.execute(
+            """SELECT r.value FROM reading r JOIN point p ON p.id = r.point_id
+               JOIN meter m ON m.id = p.meter_id
+               WHERE m.key = 'grid-main' AND p.key = 'energy_import' AND r.ts < %s
+               ORDER BY r.ts DESC LIMIT 1""",
+            (swap,),
+        ).fetchone()
+        conn.execute(
+            """INSERT INTO meter_event (meter_id, ts, kind, old_value, new_value)
+               SELECT id, %s, 'replacement', %s, %s FROM meter WHERE key = 'grid-main'""",
+            (swap, before[0] + 150 if before else None, 0.0),
+        )
+    changes = await closing.pending_restatement(ledger.book, MARCH, ledger.readings, stores)
+    grid = {c.key: c for c in changes}["scope2/electricity/location/grid-main"]
+    assert "activity" in grid.fields
+    assert grid.delta != 0
+
+    restated = await closing.close(
+        ledger.book, MARCH, ledger.readings, stores, reason="meter swap recorded late"
+    )
+    assert restated.version == 2
+    assert await closing.pending_restatement(ledger.book, MARCH, ledger.readings, stores) == []
