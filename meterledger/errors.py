@@ -14,7 +14,8 @@ these with ``raise ... from``::
     ├── EmbeddedServiceError   a private PostgreSQL, broker or serial line could not start
     ├── UnitError              a quantity whose unit is unknown or does not fit the operation
     ├── FactorError            a factor set that cannot be loaded, or no factor for a period
-    └── WorkflowError          a period move the workflow does not allow (with its findings)
+    ├── WorkflowError          a period move the workflow does not allow (with its findings)
+    └── PartFailedError        a running part of the system stopped on its own
 """
 
 from __future__ import annotations
@@ -135,6 +136,10 @@ class WorkflowError(MeterledgerError):
         self.reason = reason
         self.findings = findings
         super().__init__(f"{status} -> {target}: {reason}")
+
+
+class PartFailedError(MeterledgerError):
+    """A part of the running system (collector, API, a simulator) stopped on its own."""
 
 
 def _field_path(loc: tuple[int | str, ...], raw: Any) -> str:
