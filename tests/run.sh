@@ -28,13 +28,16 @@ if [ "${CI:-}" = "true" ]; then
   export METERLEDGER_TEST_MQTT_URL="${METERLEDGER_TEST_MQTT_URL:-mqtt://127.0.0.1:1883}"
 fi
 
-if ! command -v mbpoll >/dev/null 2>&1; then
-  # The register-map tests read the simulators with an independent Modbus client.
+missing=()
+command -v mbpoll >/dev/null 2>&1 || missing+=(mbpoll)  # an independent Modbus client
+command -v socat >/dev/null 2>&1 || missing+=(socat)    # virtual serial lines for Modbus RTU
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
-    say "installing mbpoll (Debian) for the register-map tests"
-    apt-get install -y -qq mbpoll >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq mbpoll; }
+    say "installing ${missing[*]} (Debian) for the Modbus tests"
+    apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }
   else
-    echo "mbpoll is missing and installing it needs root: run 'sudo apt-get install -y mbpoll'"
+    echo "missing ${missing[*]}, and installing needs root: sudo apt-get install -y ${missing[*]}"
     exit 1
   fi
 fi
