@@ -149,6 +149,11 @@ class Spool:
         with self._lock:
             self._db.execute("DELETE FROM dead_letter WHERE seq <= ?", (seq,))
 
+    def has_room(self) -> bool:
+        """True when an append would not have to wait for the writer."""
+        with self._lock:
+            return self.max_rows is None or self._depth < self.max_rows
+
     def depth(self) -> int:
         """Rows waiting for the database."""
         with self._lock:

@@ -9,43 +9,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import math
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app, make_server
-from collector.config import ModbusDeviceConfig, ModbusSourceConfig
 from collector.metrics import CollectorMetrics
-from collector.modbus import DevicePlan, ModbusGatewayPoller
+from collector.modbus import ModbusGatewayPoller
 from collector.mqtt import MqttSubscriber
-from collector.readplan import plan_reads
-from collector.register_map import load_register_map
 from collector.spool import Spool
-from collector.validation import PointRules, Validator
 from collector.writer import BatchWriter
 from meterledger.books import site_books
 from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_broker, embedded_postgres, free_port
+from meterledger.modbus_wiring import device_plan, modbus_simulator, serve_gateway
 from meterledger.scheduler import LedgerScheduler
 from meterledger.settings import Settings
+from meterledger.supervision import Task, run_until_stopped, serve, wait_started
+from meterledger.validators import History, history, validator
 from simulators.clock import SimClock
-from simulators.meters import ElectricityMeter, GasMeter, MeterModel
-from simulators.modbus_gateway import SimulatedDevice, SimulatedModbusGateway
+from simulators.meters import MeterModel
+from simulators.modbus_gateway import SimulatedModbusGateway
 from simulators.mqtt_gateway import SimulatedMqttGateway
-from simulators.profiles import DailyProfile
-from store.catalog import MeterConfig, PointConfig, PointRef, sync_catalog
+from simulators.plant import Wiring, build_models
+from store.catalog import MeterConfig, PointRef, sync_catalog
 from store.dead_letters import write_dead_letters
-from store.events import counter_discontinuities
 from store.migrate import migrate
 from store.pool import open_pool
-from store.quality import REJECTED
-from store.readings import baselines, write_readings
+from store.readings import write_readings
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +62,7 @@ class Runtime:
     mqtt_simulators: list[SimulatedMqttGateway] = field(default_factory=list)
     pollers: list[ModbusGatewayPoller] = field(default_factory=list)
     subscriber: MqttSubscriber | None = None
-
-
-Task = Coroutine[Any, Any, None]
+    clock: SimClock = field(default_factory=SimClock)
 
 
 async def run_system(
@@ -78,8 +72,13 @@ async def run_system(
     *,
     parts: frozenset[str] = PARTS,
     on_ready: Callable[[Runtime], None] = lambda _: None,
+    clock: SimClock | None = None,
 ) -> None:
-    """Run the chosen parts until ``stop`` is set or one of them fails."""
+    """Run the chosen parts until ``stop`` is set or one of them fails.
+
+    ``clock`` is the time simulators and pollers share (default: the wall clock); an
+    accelerated one makes a backfill (see `meterledger.simulate`).
+    """
     async with contextlib.AsyncExitStack() as stack:
         database_url, point_ids, pool = None, {}, None
         if parts & {"collect", "serve", "schedule"}:  # the simulators alone need no database
@@ -96,26 +95,28 @@ async def run_system(
             mqtt_url = await stack.enter_async_context(embedded_broker(settings.data_dir))
         config = _resolve_ports(config, parts)
         runtime = Runtime(database_url, mqtt_url, None, point_ids, CollectorRegistry())
+        runtime.clock = clock or runtime.clock
         tasks: dict[str, Task] = {}
         server = None
         if "simulate" in parts:
             tasks |= _simulators(config, runtime)
         if "collect" in parts:
             assert pool is not None
-            history = await _history(pool)
-            tasks |= _collector(config, settings, runtime, pool, stack, history)
+            remembered = await history(pool)
+            tasks |= _collector(config, settings, runtime, pool, stack, remembered)
         if "serve" in parts:
             assert pool is not None
             server = make_server(
                 create_app(pool, runtime.registry), config.api.host, config.api.port
             )
             runtime.api_url = f"http://{config.api.host}:{config.api.port}"
-            tasks["api"] = _serve(server)
+            tasks["api"] = serve(server)
         if "schedule" in parts:
             assert pool is not None
             scheduler = LedgerScheduler(pool, site_books(config, point_ids), config.ledger)
             tasks["scheduler"] = scheduler.run()
-        await _run_until_stopped(tasks, stop, lambda: _started(server), lambda: on_ready(runtime))
+        started = functools.partial(wait_started, server)
+        await run_until_stopped(tasks, stop, started, lambda: on_ready(runtime))
 
 
 def _resolve_ports(config: PlantConfig, parts: frozenset[str]) -> PlantConfig:
@@ -132,24 +133,15 @@ def _resolve_ports(config: PlantConfig, parts: frozenset[str]) -> PlantConfig:
 
 
 def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
-    clock = SimClock()
+    clock = runtime.clock
     meters = config.meters()
-    for meter_id, spec in config.simulation.meters.items():
-        site, _ = meters[meter_id]
-        profile = DailyProfile(spec, site.timezone)
-        origin = (
-            config.simulation.origin.timestamp()
-            if config.simulation.origin
-            else math.floor(clock.now() / spec.step) * spec.step  # grid on wall-clock steps
-        )
-        model_type = ElectricityMeter if spec.model == "electricity" else GasMeter
-        runtime.models[meter_id] = model_type(profile, spec.initial, origin, spec.step)
+    runtime.models |= build_models(config.simulation, wiring(config), origin=clock.now())
     tasks: dict[str, Task] = {}
     for source in config.sources.modbus:
         if source.simulated:
-            gateway = _modbus_simulator(source, runtime.models, clock)
+            gateway = modbus_simulator(source, runtime.models, clock)
             runtime.modbus_simulators.append(gateway)
-            tasks[f"simulated modbus {source.id}"] = gateway.run()
+            tasks[f"simulated modbus {source.id}"] = serve_gateway(source, gateway)
     for mqtt in config.sources.mqtt:
         if mqtt.simulated:
             assert runtime.mqtt_url is not None
@@ -171,73 +163,20 @@ def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
     return tasks
 
 
+def wiring(config: PlantConfig) -> dict[str, Wiring]:
+    """Each simulated meter's site time zone and transformer ratios, from the catalog."""
+    meters = config.meters()
+    wired = {}
+    for meter_id in config.simulation.meters:
+        site, meter = meters[meter_id]
+        wired[meter_id] = Wiring(site.timezone, meter.ct_ratio, meter.pt_ratio)
+    return wired
+
+
 def _published(meter: MeterConfig, model: MeterModel, now: float) -> tuple[str, ...]:
     """The meter's points its model can fill: what a configured gateway would publish."""
     available = model.values_at(now)
     return tuple(p.id for p in meter.points if p.id in available)
-
-
-def _modbus_simulator(
-    source: ModbusSourceConfig, models: Mapping[str, MeterModel], clock: SimClock
-) -> SimulatedModbusGateway:
-    devices = []
-    for device in source.devices:
-        if device.meter not in models:
-            log.info(
-                "%s unit %d (%s) has no simulation: it will never answer",
-                source.id,
-                device.unit_id,
-                device.meter,
-            )
-        register_map = load_register_map(device.register_map)
-        devices.append(
-            SimulatedDevice(device.unit_id, device.meter, register_map, models.get(device.meter))
-        )
-    return SimulatedModbusGateway(source.host, source.port, devices, clock)
-
-
-@dataclass(frozen=True)
-class History:
-    """What the store remembers that the validators need after a restart."""
-
-    baselines: dict[int, tuple[datetime, float]]
-    discontinuities: list[tuple[int, datetime]]
-
-
-async def _history(pool: AsyncConnectionPool) -> History:
-    return History(await baselines(pool, REJECTED), await counter_discontinuities(pool))
-
-
-def _validator(
-    config: PlantConfig, points: Mapping[int, PointConfig], history: History
-) -> Validator:
-    """A validator over ``points``, primed with their last good readings and meter events."""
-    limits = config.collector
-    rules = {pid: _rules(p, limits.max_future, limits.max_age) for pid, p in points.items()}
-    validator = Validator(rules)
-    for point_id in points:
-        if point_id in history.baselines:
-            validator.seed(point_id, *history.baselines[point_id])
-    for point_id, ts in history.discontinuities:
-        seeded = history.baselines.get(point_id)
-        if point_id in points and (seeded is None or ts > seeded[0]):
-            validator.note_reset(point_id, ts)
-    return validator
-
-
-def _rules(point: PointConfig, max_future: float, max_age: float) -> PointRules:
-    return PointRules(
-        kind=point.kind,
-        wrap_value=point.wrap,
-        min_value=point.min,
-        max_value=point.max,
-        max_rate=point.max_rate,
-        resolution=point.resolution,
-        stuck_after=point.stuck_after,
-        settle_after=point.settle_after,
-        max_future=timedelta(seconds=max_future),
-        max_age=timedelta(seconds=max_age),
-    )
 
 
 def _collector(
@@ -246,7 +185,7 @@ def _collector(
     runtime: Runtime,
     pool: AsyncConnectionPool,
     stack: contextlib.AsyncExitStack,
-    history: History,
+    remembered: History,
 ) -> dict[str, Task]:
     metrics = CollectorMetrics(runtime.registry)
     spool = Spool(
@@ -278,11 +217,18 @@ def _collector(
     configs = {by_meter[(m.id, p.id)]: p for _, m in config.meters().values() for p in m.points}
     tasks: dict[str, Task] = {"writer": writer.run()}
     for source in config.sources.modbus:
-        plans = [_device_plan(device, by_meter) for device in source.devices]
+        plans = [device_plan(d, by_meter, config.meters()[d.meter][1]) for d in source.devices]
         points = {pid: configs[pid] for plan in plans for pid in plan.point_ids.values()}
-        validator = _validator(config, points, history)
+        judge = validator(config, points, remembered)
         poller = ModbusGatewayPoller(
-            source, plans, spool, metrics, validator, on_spooled=writer.added
+            source,
+            plans,
+            spool,
+            metrics,
+            judge,
+            on_spooled=writer.added,
+            clock=runtime.clock.now,  # simulated time in a backfill (`simulate --from`)
+            speed=runtime.clock.speed,
         )
         runtime.pollers.append(poller)
         tasks[f"modbus {source.id}"] = poller.run()
@@ -296,7 +242,7 @@ def _collector(
             by_meter,
             spool,
             metrics,
-            validator=_validator(config, points, history),
+            validator=validator(config, points, remembered),
             client_id=config.collector.client_id,
             on_spooled=spooled_elsewhere,
         )
@@ -304,59 +250,3 @@ def _collector(
         stack.callback(subscriber.stop)
         runtime.subscriber = subscriber
     return tasks
-
-
-def _device_plan(device: ModbusDeviceConfig, by_meter: Mapping[tuple[str, str], int]) -> DevicePlan:
-    register_map = load_register_map(device.register_map)
-    bindings = device.bindings()
-    wanted = [(point, register_map[b.register_name]) for point, b in bindings.items()]
-    blocks = plan_reads(
-        wanted, max_registers=register_map.max_registers_per_read, max_gap=device.max_gap
-    )
-    return DevicePlan(
-        meter=device.meter,
-        unit_id=device.unit_id,
-        interval=device.interval,
-        blocks=tuple(blocks),
-        point_ids={point: by_meter[(device.meter, point)] for point in bindings},
-        multipliers={point: b.multiplier for point, b in bindings.items()},
-    )
-
-
-async def _started(server: Any) -> None:
-    """Return once the API accepts connections (at once when there is no API)."""
-    # uvicorn offers a flag, not an event, for "listening"
-    while server is not None and not server.started:  # noqa: ASYNC110
-        await asyncio.sleep(0.02)
-
-
-async def _serve(server: Any) -> None:
-    serving = asyncio.create_task(server.serve())
-    try:
-        await asyncio.shield(serving)
-    finally:
-        server.should_exit = True
-        await serving
-
-
-async def _run_until_stopped(
-    tasks: dict[str, Task],
-    stop: asyncio.Event,
-    started: Callable[[], Coroutine[Any, Any, None]],
-    ready: Callable[[], None],
-) -> None:
-    running = {asyncio.create_task(coro, name=name): name for name, coro in tasks.items()}
-    stopper = asyncio.create_task(stop.wait())
-    starting = asyncio.create_task(started())
-    done, _ = await asyncio.wait([*running, stopper, starting], return_when=asyncio.FIRST_COMPLETED)
-    if done == {starting}:
-        ready()
-        done, _ = await asyncio.wait([*running, stopper], return_when=asyncio.FIRST_COMPLETED)
-    starting.cancel()
-    for task in running:
-        task.cancel()
-    results = await asyncio.gather(*running, return_exceptions=True)
-    stopper.cancel()
-    for task, result in zip(running, results, strict=True):
-        if task in done and isinstance(result, BaseException):
-            raise RuntimeError(f"{running[task]} stopped: {result}") from result

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from meterledger import ledger_commands
+from meterledger import ledger_commands, simulate
 from meterledger.bootstrap import PARTS, Runtime, run_system
 from meterledger.config import load_config
 from meterledger.embedded import embedded_postgres
@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--config", "-c", type=Path, required=True, help="plant file (YAML)")
         sub.set_defaults(handler=_run_parts, parts=parts)
+        if name == "simulate":  # --list, --ground-truth, backfill with --from/--to/--speed
+            simulate.add_arguments(sub)
+            sub.set_defaults(handler=_simulate)
 
     ledger_commands.add_commands(commands)
     db = commands.add_parser("db", help="database schema", description="database schema")
@@ -70,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     db_status.set_defaults(handler=_db_status)
     return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    return _run_parts(args) if simulate.wants_live(args) else simulate.command(args)
 
 
 def _run_parts(args: argparse.Namespace) -> int:

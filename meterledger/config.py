@@ -91,6 +91,14 @@ def _check_references(source: str, config: PlantConfig, raw: dict[str, Any]) -> 
                         field,
                         f"{register_map.model} has no register {binding.register_name!r}",
                     ) from None
+                limit = device.max_registers or register_map.max_registers_per_read
+                if spec.count > limit:
+                    raise ConfigError(
+                        source,
+                        field,
+                        f"register {binding.register_name!r} spans {spec.count} registers,"
+                        f" more than one request may read here ({limit})",
+                    )
                 if spec.unit != points[point].unit and binding.multiplier == 1.0:
                     raise ConfigError(
                         source,

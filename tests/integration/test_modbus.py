@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from collector.config import ModbusDeviceConfig, ModbusSourceConfig
 from collector.metrics import CollectorMetrics
 from collector.modbus import DevicePlan, ModbusGatewayPoller
-from collector.readplan import plan_reads
+from collector.readplan import ReadGroup, plan_reads
 from collector.register_map import load_register_map
 from collector.spool import Spool
 from collector.validation import PointRules, Validator
@@ -38,8 +38,7 @@ def plan(unit_id: int, first_point_id: int) -> DevicePlan:
     return DevicePlan(
         meter=f"meter-{unit_id}",
         unit_id=unit_id,
-        interval=1.0,
-        blocks=tuple(plan_reads(wanted, max_registers=80)),
+        groups=(ReadGroup(1.0, tuple(plan_reads(wanted, max_registers=80))),),
         point_ids={p: first_point_id + i for i, p in enumerate(POINTS)},
         multipliers=dict.fromkeys(POINTS, 1.0),
     )
