@@ -103,6 +103,10 @@ class ModbusGatewayPoller:
         }
         self._client = modbus_client(source)
 
+    def close(self) -> None:
+        """Close the gateway connection (the poll loop closes it itself when cancelled)."""
+        self._client.close()
+
     async def run(self) -> None:
         log.info(
             "%s: polling %d device(s) on %s",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from meterledger import ledger_commands, simulate
 from meterledger.bootstrap import PARTS, Runtime, run_system
+from meterledger.check import check
 from meterledger.config import load_config
 from meterledger.embedded import embedded_postgres
 from meterledger.errors import MeterledgerError
@@ -58,6 +59,19 @@ def _parser() -> argparse.ArgumentParser:
         if name == "simulate":  # --list, --ground-truth, backfill with --from/--to/--speed
             simulate.add_arguments(sub)
             sub.set_defaults(handler=_simulate)
+        if name == "collect":
+            sub.add_argument(
+                "--check",
+                action="store_true",
+                help="read every configured point once, print it with its unit, and exit",
+            )
+            sub.add_argument(
+                "--wait",
+                type=float,
+                default=15.0,
+                help="with --check: seconds to listen to MQTT topics",
+            )
+            sub.set_defaults(handler=_collect)
 
     ledger_commands.add_commands(commands)
     db = commands.add_parser("db", help="database schema", description="database schema")
@@ -73,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     db_status.set_defaults(handler=_db_status)
     return parser
+
+
+def _collect(args: argparse.Namespace) -> int:
+    if not args.check:
+        return _run_parts(args)
+    failed = asyncio.run(check(load_config(args.config), Settings().mqtt_url, args.wait))
+    print("all devices and topics answered" if not failed else f"{failed} failed")
+    return 1 if failed else 0
 
 
 def _simulate(args: argparse.Namespace) -> int:
