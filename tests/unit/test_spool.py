@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from collector.spool import Spool
+from collector.spool import Spool, _from_us, _to_us
 from store.dead_letters import DeadLetter
 from store.readings import Reading
 
@@ -73,3 +75,13 @@ def test_full_spool_holds_the_source_until_the_writer_makes_room(tmp_path: Path)
     waiting.join(2)
     assert not waiting.is_alive()
     assert spool.depth() == 4
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
+    )
+)
+def test_instants_survive_the_spool_to_the_microsecond(ts: datetime) -> None:
+    assert _from_us(_to_us(ts)) == ts
+    assert _to_us(ts) == (ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
