@@ -17,7 +17,7 @@ emissions follows the GHG Protocol and the brief:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -33,6 +33,7 @@ from ledger.emissions import (
 from ledger.emissions import emission as single_factor
 from ledger.factors import Factor, FactorSet
 from ledger.findings import Finding
+from ledger.intensity import intensities
 from ledger.periods import Month, Period
 from ledger.ports import CounterSource
 from ledger.quantities import Quantity, q
@@ -96,16 +97,18 @@ async def compute_statement(
     findings += _rollup_findings(activities)
     findings += _submeter_balance(book, activities)
     findings += _unbacked_lines(lines, activities)
-    return Statement(
-        book.site,
-        str(month),
-        version,
-        tuple(lines),
-        tuple(findings),
-        tuple(_activity(key, m, a) for key, (m, a) in sorted(activities.items())),
-        reason,
-        computed_at or datetime.now(UTC),
+    statement = Statement(
+        site=book.site,
+        period=str(month),
+        version=version,
+        lines=tuple(lines),
+        findings=tuple(findings),
+        activities=tuple(_activity(key, m, a) for key, (m, a) in sorted(activities.items())),
+        reason=reason,
+        computed_at=computed_at or datetime.now(UTC),
     )
+    kpis, kpi_findings = intensities(book, activities, statement)
+    return replace(statement, kpis=kpis, findings=statement.findings + kpi_findings)
 
 
 def _lines_for(

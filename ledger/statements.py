@@ -61,6 +61,17 @@ class Activity:
 
 
 @dataclass(frozen=True, slots=True)
+class Kpi:
+    """An intensity: a numerator per unit of output, with both kept for recomputation."""
+
+    name: str  # e.g. "electricity per output"
+    value: Decimal
+    unit: str  # e.g. "kWh/t"
+    numerator: Decimal
+    denominator: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     """One emission line, with what it was computed from.
 
@@ -91,6 +102,7 @@ class Statement:
     lines: tuple[Line, ...]
     findings: tuple[Finding, ...] = ()
     activities: tuple[Activity, ...] = ()
+    kpis: tuple[Kpi, ...] = ()
     reason: str | None = None  # why this version exists, for restatements
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -104,6 +116,7 @@ class Statement:
             "computed_at": self.computed_at,
             "lines": [_fields(line) for line in sorted(self.lines, key=lambda x: x.key)],
             "activities": [_fields(a) for a in sorted(self.activities, key=lambda a: a.key)],
+            "kpis": [_fields(k) for k in sorted(self.kpis, key=lambda k: k.name)],
             "findings": [
                 [f.code, f.subject, f.detail, f.source]
                 for f in sorted(self.findings, key=lambda f: (f.code, f.subject, f.detail))

@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     from meterledger.config import PlantConfig
 
 #: The point quantities the ledger states; any other counter is a KPI only.
-STATED = ("energy_import", "energy_export", "volume", "heat")
+STATED = (
+    "energy_import",
+    "energy_export",
+    "energy_generation",
+    "volume",
+    "heat",
+    "mass",
+    "production",
+)
 
 
 class LedgerConfig(BaseModel):

@@ -158,5 +158,7 @@ def _print(content: bytes) -> None:
             f"coverage {display(Decimal(a['coverage']) * 100, 1)} %  "
             f"estimated {display(Decimal(a['estimated_share']) * 100, 1)} %  {a['method']}"
         )
+    for kpi in doc.get("kpis", []):
+        print(f"kpi {kpi['name']:40} {display(Decimal(kpi['value']), 4):>16} {kpi['unit']}")
     for finding in findings_of(content):
         print(f"finding {finding.code}: {finding.subject}: {finding.detail}")

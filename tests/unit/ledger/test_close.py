@@ -26,7 +26,7 @@ def book() -> SiteBook:
     sets = shipped()
 
     def meter(key: str, carrier: str, role: str, parent: str | None, **points: int) -> MeterBook:
-        units = {"energy_import": "kWh", "energy_export": "kWh", "volume": "Nm3"}
+        units = {"energy_import": "kWh", "energy_export": "kWh", "volume": "Nm3", "production": "t"}
         return MeterBook(
             key,
             carrier,
@@ -46,6 +46,7 @@ def book() -> SiteBook:
             meter("grid-main", "electricity", "main", None, energy_import=1, energy_export=2),
             meter("workshop-a", "electricity", "sub", "grid-main", energy_import=3),
             meter("boiler-gas", "natural_gas", "main", None, volume=4),
+            meter("line-1", "other", "main", None, production=5),
         ),
         electricity=sets["cn-mee-grid"],
         fuels=sets["cn-ndrc-defaults"],
@@ -58,6 +59,7 @@ READINGS = {
     2: counter(500, 500),
     3: counter(0, 200_000),
     4: counter(380_000, 390_000),
+    5: counter(20_000, 21_500),
 }
 SOURCE = MemorySource(BITS, READINGS)
 
@@ -93,3 +95,22 @@ async def test_submeters_above_their_main_meter_are_a_finding() -> None:
     source = MemorySource(BITS, {**READINGS, 3: counter(0, 300_000)})
     statement = await compute_statement(book(), Month(2026, 3), source)
     assert "SUBMETERS_EXCEED_MAIN" in {f.code for f in statement.findings}
+
+
+async def test_intensities_use_the_stated_totals_and_recompute() -> None:
+    statement = await compute_statement(book(), Month(2026, 3), SOURCE)
+    kpis = {k.name: k for k in statement.kpis}
+    electricity = kpis["electricity per output"]
+    assert (electricity.numerator, electricity.denominator) == (Decimal(222690), Decimal(1500))
+    assert electricity.value == Decimal("148.46")
+    assert kpis["natural gas per output"].value * 1500 == Decimal(10000)
+    carbon = kpis["carbon per output, location-based"]
+    assert carbon.numerator == statement.total("location")
+    assert "INTENSITY_INCONSISTENT" not in {f.code for f in statement.findings}
+
+
+async def test_no_production_means_no_kpis_and_says_so() -> None:
+    source = MemorySource(BITS, {**READINGS, 5: counter(0, 0)})
+    statement = await compute_statement(book(), Month(2026, 3), source)
+    assert statement.kpis == ()
+    assert "NO_PRODUCTION" in {f.code for f in statement.findings}
