@@ -93,6 +93,12 @@ class ModbusGatewayPoller:
         self._spool = spool
         self._validator = validator
         self._metrics = metrics
+        # Label look-ups cost a dict and a lock each; resolve them once, not per poll.
+        self._poll_seconds = metrics.poll_seconds.labels(source.id)
+        self._readings_in = metrics.readings_in.labels(source.id)
+        self._last_success = {
+            d.meter: metrics.last_success.labels(source.id, d.meter) for d in devices
+        }
         self._on_spooled = on_spooled
         self._clock = clock
         self._speed = speed
@@ -145,7 +151,7 @@ class ModbusGatewayPoller:
         except DeviceError as exc:
             self._fail(device, state, exc)
             return
-        self._metrics.poll_seconds.labels(self.source.id).observe(time.perf_counter() - started)
+        self._poll_seconds.observe(time.perf_counter() - started)
         now = self._clock()
         check, stamp = self._validator.check, datetime.fromtimestamp(now, UTC)
         rows = [r._replace(quality=check(r.point_id, r.ts, r.value, stamp)) for r in rows]
@@ -154,8 +160,8 @@ class ModbusGatewayPoller:
         else:
             await asyncio.to_thread(self._spool.append, rows)  # wait for the writer there
         self._on_spooled(len(rows))
-        self._metrics.readings_in.labels(self.source.id).inc(len(rows))
-        self._metrics.last_success.labels(self.source.id, device.meter).set(time.time())
+        self._readings_in.inc(len(rows))
+        self._last_success[device.meter].set(time.time())
         if state.failures:
             log.info("%s: %s (unit %d) answers again", self.source.id, device.meter, device.unit_id)
         state.failures, state.last_error, state.last_success = 0, None, now

@@ -48,6 +48,7 @@ class MqttSubscriber:
         self._spool = spool
         self._validator = validator
         self._metrics = metrics
+        self._source_of: dict[str, str] = {}
         self._on_spooled = on_spooled
         self.connected = False
         self._stopping = False
@@ -151,4 +152,9 @@ class MqttSubscriber:
         raise PayloadError(topic, "matches no configured topic")
 
     def _source_for(self, topic: str) -> str:
-        return next((s.id for s in self._sources if s.match(topic)), "unmatched")
+        """The source a topic belongs to, remembered: a gateway uses a handful of topics."""
+        source = self._source_of.get(topic)
+        if source is None:
+            source = next((s.id for s in self._sources if s.match(topic)), "unmatched")
+            self._source_of[topic] = source
+        return source

@@ -6,7 +6,7 @@ rewritten. The statement store is a port, so this runs against the database or a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -81,9 +81,7 @@ async def move(store: StatementStore, site: str, month: Month, target: Status) -
         raise WorkflowError(Status.OPEN.value, target.value, f"{site} {month} is not closed")
     advance(latest.status, target, findings_of(latest.content))
     await store.set_status(site, str(month), latest.version, target)
-    moved = await store.latest(site, str(month))
-    assert moved is not None
-    return moved
+    return replace(latest, status=target)
 
 
 async def pending_restatement(
@@ -96,6 +94,13 @@ async def pending_restatement(
     restates the month with a reason.
     """
     latest = await store.latest(book.site, str(month))
+    return await changes_since(book, month, source, latest)
+
+
+async def changes_since(
+    book: SiteBook, month: Month, source: CounterSource, latest: StoredStatement | None
+) -> list[LineChange]:
+    """`pending_restatement` for a caller that has already read the latest version."""
     if latest is None or latest.status is not Status.APPROVED:
         return []
     fresh = await compute_statement(book, month, source, version=latest.version + 1)

@@ -224,32 +224,9 @@ def findings_of(content: bytes) -> list[Finding]:
 
 def verify_chain(chain: Sequence[Sealed]) -> list[Finding]:
     """Recompute every hash in order; a finding for each link that does not hold."""
-    findings = []
-    expected_previous = GENESIS
-    for sealed in chain:
-        subject = f"{sealed.statement.site} {sealed.statement.period} v{sealed.statement.version}"
-        if sealed.previous_hash != expected_previous:
-            findings.append(
-                Finding(
-                    "CHAIN_BROKEN",
-                    subject,
-                    f"previous hash {sealed.previous_hash[:12]}… should be "
-                    f"{expected_previous[:12]}…",
-                    "verify_chain",
-                )
-            )
-        recomputed = content_hash(sealed.statement, sealed.previous_hash)
-        if recomputed != sealed.hash:
-            findings.append(
-                Finding(
-                    "CONTENT_CHANGED",
-                    subject,
-                    f"content hashes to {recomputed[:12]}…, recorded {sealed.hash[:12]}…",
-                    "verify_chain",
-                )
-            )
-        expected_previous = sealed.hash
-    return findings
+    return verify_stored(
+        [(s.previous_hash, canonical(s.statement.content()), s.hash) for s in chain]
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,12 +131,11 @@ class LedgerScheduler:
         changed = []
         try:
             for period in await approved_periods(self._pool, site):
-                month = Month.parse(period)
-                changes = await closing.pending_restatement(
-                    book, month, self._readings, self._statements
-                )
                 latest = await self._statements.latest(site, period)
-                assert latest is not None
+                assert latest is not None  # approved_periods found it
+                changes = await closing.changes_since(
+                    book, Month.parse(period), self._readings, latest
+                )
                 await record_pending(self._pool, site, period, latest.version, changes)
                 if changes:
                     log.warning(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from gateways import serving
 from prometheus_client import CollectorRegistry
 
 from collector.config import ModbusDeviceConfig, ModbusSourceConfig
@@ -51,11 +52,8 @@ async def gateway() -> SimulatedModbusGateway:
     sim = SimulatedModbusGateway(
         "127.0.0.1", free_port(), [SimulatedDevice(1, "meter-1", SDM630, meter)], SimClock()
     )
-    task = asyncio.create_task(sim.run())
-    await asyncio.sleep(0.3)
-    yield sim
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with serving(sim):
+        yield sim
 
 
 def poller(sim: SimulatedModbusGateway, tmp_path: Path, units: list[int]) -> ModbusGatewayPoller:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from gateways import serving
 from prometheus_client import CollectorRegistry
 
 from collector.config import ModbusDeviceConfig, ModbusSourceConfig
@@ -60,11 +61,8 @@ async def gateway() -> AsyncIterator[SimulatedModbusGateway]:
     devices = [SimulatedDevice(u, f"meter-{u}", SDM630, Ramp()) for u in UNITS]
     devices.append(SimulatedDevice(99, "dead", SDM630, None))
     sim = SimulatedModbusGateway("127.0.0.1", free_port(), devices, SimClock())
-    task = asyncio.create_task(sim.run())
-    await asyncio.sleep(0.3)
-    yield sim
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with serving(sim):
+        yield sim
 
 
 def poller(sim: SimulatedModbusGateway, tmp_path: Path, units: list[int]) -> ModbusGatewayPoller:

@@ -10,19 +10,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import CollectorRegistry
+from waiting import eventually
 
 from collector.config import MqttSourceConfig
 from collector.metrics import CollectorMetrics
 from collector.mqtt import MqttSubscriber
 from collector.spool import Spool
 from collector.validation import PointRules, Validator
-
-
-async def eventually(check, within: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 def publisher(url: str) -> mqtt.Client:
@@ -53,14 +47,14 @@ async def test_malformed_payloads_are_counted_and_flow_continues(
     subscriber.start()
     pub = publisher(mqtt_url)
     try:
-        await eventually(lambda: subscriber.connected)
+        await eventually(lambda: subscriber.connected, within=5.0)
         await asyncio.sleep(0.2)  # let the SUBACK land before publishing
         topic = f"{prefix}/gas-1/reading"
         for payload in (b"{not json", b'{"values": {"volume": "x"}}', b'{"values": {"mass": 1}}'):
             pub.publish(topic, payload, qos=1)
         pub.publish(f"{prefix}/gas-9/reading", b'{"values": {"volume": 1}}', qos=1)
         pub.publish(topic, b'{"ts": "2026-03-01T00:00:00Z", "values": {"volume": 42.5}}', qos=1)
-        await eventually(lambda: spool.depth() == 1)
+        await eventually(lambda: spool.depth() == 1, within=5.0)
     finally:
         pub.loop_stop()
         pub.disconnect()

@@ -11,6 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import CollectorRegistry
+from waiting import eventually
 
 from collector.config import FieldMapping, MqttSourceConfig
 from collector.metrics import CollectorMetrics
@@ -19,13 +20,6 @@ from collector.spool import Spool
 from collector.validation import PointRules, Validator
 
 POINTS = {("gas-1", "volume"): 1, ("gas-1", "flow"): 2}
-
-
-async def eventually(check, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import CollectorRegistry
+from waiting import eventually
 
 from collector.config import MqttSourceConfig
 from collector.metrics import CollectorMetrics
@@ -66,13 +67,6 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         server.stop()
 
 
-async def eventually(check, within: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
-
-
 async def test_flow_resumes_after_broker_restart_with_nothing_lost(
     broker: Broker, tmp_path: Path
 ) -> None:
@@ -107,16 +101,16 @@ async def test_flow_resumes_after_broker_restart_with_nothing_lost(
             sent += 1
 
     try:
-        await eventually(lambda: subscriber.connected and publisher.is_connected())
+        await eventually(lambda: subscriber.connected and publisher.is_connected(), within=20.0)
         await asyncio.sleep(0.3)
         publish(200)
-        await eventually(lambda: spool.depth() >= 100)
+        await eventually(lambda: spool.depth() >= 100, within=20.0)
         broker.stop()
         publish(200)  # the gateway queues these while the broker is away
         await asyncio.sleep(1.5)
         broker.start()
         publish(200)
-        await eventually(lambda: len(received()) == sent)
+        await eventually(lambda: len(received()) == sent, within=20.0)
     finally:
         publisher.loop_stop()
         publisher.disconnect()
