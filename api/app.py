@@ -3,28 +3,56 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib.metadata import version
 
 import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
+from api.audit_routes import audit_router
+from api.auth import Access, Caller, sees
+from api.auth import install as install_access
+from api.catalog_routes import catalog_router
+from api.contract import document
+from api.event_routes import event_router
+from api.factor_routes import factor_router
+from api.ledger_routes import ledger_router
+from api.observability import HttpMetrics, RequestMetrics
+from api.problems import install as install_problems
 from api.schemas import Health, LiveResponse, LiveValue
+from api.series_routes import series_router
+from api.stream import LiveFeed, stream_router
+from api.workflow_routes import workflow_router
+from ledger.close import SiteBook
 from meterledger.errors import StoreError
 from store.quality import quality_names
 from store.readings import latest_values, ping
 
 
-def create_app(pool: AsyncConnectionPool, registry: CollectorRegistry) -> FastAPI:
-    """The app, reading through ``pool``; ``registry`` is what ``/metrics`` exposes."""
+def create_app(
+    pool: AsyncConnectionPool,
+    registry: CollectorRegistry,
+    *,
+    books: Mapping[str, SiteBook] | None = None,
+    intervals: Mapping[int, float] | None = None,
+) -> FastAPI:
+    """The app, reading through ``pool``; ``registry`` is what ``/metrics`` exposes.
+
+    ``books`` (by site key) are what the period workflow computes statements from;
+    ``intervals`` each point's expected seconds between readings (series coverage).
+    """
     app = FastAPI(
         title="meterledger",
         version=version("meterledger"),
         docs_url=None,  # Swagger UI loads from a CDN; nothing here may
         redoc_url=None,
+        dependencies=[Depends(Access(pool))],  # every route asks api.policy (api/auth.py)
     )
+    install_access(app)
+    install_problems(app)
+    document(app)  # access rules and problem+json in /openapi.json (api/contract.py)
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     async def healthz(response: Response) -> Health:
@@ -37,7 +65,7 @@ def create_app(pool: AsyncConnectionPool, registry: CollectorRegistry) -> FastAP
         return Health(status="ok", database="ok")
 
     @app.get("/api/v1/live", response_model=LiveResponse, tags=["live"])
-    async def live() -> LiveResponse:
+    async def live(who: Caller) -> LiveResponse:
         """The latest value of every point, with unit, timestamp and quality flags."""
         rows = await latest_values(pool)
         return LiveResponse(
@@ -55,6 +83,7 @@ def create_app(pool: AsyncConnectionPool, registry: CollectorRegistry) -> FastAP
                     quality=None if r.quality is None else quality_names(r.quality),
                 )
                 for r in rows
+                if sees(who, r.site)
             ]
         )
 
@@ -62,6 +91,15 @@ def create_app(pool: AsyncConnectionPool, registry: CollectorRegistry) -> FastAP
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(workflow_router(pool, books or {}))
+    app.include_router(event_router(pool))
+    app.include_router(audit_router(pool))
+    app.include_router(catalog_router(pool))
+    app.include_router(series_router(pool, intervals or {}))
+    app.include_router(ledger_router(pool, books or {}))
+    app.include_router(factor_router(pool))
+    app.include_router(stream_router(LiveFeed(pool)))
+    app.add_middleware(RequestMetrics, metrics=HttpMetrics(registry))
     return app
 
 

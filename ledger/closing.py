@@ -12,7 +12,7 @@ from typing import Protocol
 
 from ledger.close import SiteBook, compute_statement
 from ledger.periods import Month
-from ledger.ports import CounterSource
+from ledger.ports import CounterSource, InputSource
 from ledger.statements import LineChange, Sealed, Status, findings_of, seal, stored_diff
 from ledger.workflow import advance
 from meterledger.errors import WorkflowError
@@ -47,6 +47,14 @@ class StatementStore(Protocol):
         ...
 
 
+class PendingRestatements(Protocol):
+    async def record_pending(
+        self, site: str, period: str, version: int, changes: list[LineChange]
+    ) -> None:
+        """Keep what an approved month would change (nothing: forget it)."""
+        ...
+
+
 async def close(
     book: SiteBook,
     month: Month,
@@ -54,6 +62,7 @@ async def close(
     store: StatementStore,
     *,
     reason: str | None = None,
+    inputs: InputSource | None = None,
 ) -> StoredStatement:
     """Close an open month (version 1), redo a draft, or restate an approved one.
 
@@ -69,7 +78,9 @@ async def close(
             "it is computed again (a reason)",
         )
     version = 1 if latest is None else latest.version + 1
-    statement = await compute_statement(book, month, source, version=version, reason=reason)
+    statement = await compute_statement(
+        book, month, source, inputs=inputs, version=version, reason=reason
+    )
     sealed = seal(statement, await store.chain_head(book.site))
     return await store.append(book.site, sealed, Status.CLOSED)
 
@@ -85,7 +96,11 @@ async def move(store: StatementStore, site: str, month: Month, target: Status) -
 
 
 async def pending_restatement(
-    book: SiteBook, month: Month, source: CounterSource, store: StatementStore
+    book: SiteBook,
+    month: Month,
+    source: CounterSource,
+    store: StatementStore,
+    inputs: InputSource | None = None,
 ) -> list[LineChange]:
     """What an approved month would change if computed now; empty when it still holds.
 
@@ -94,14 +109,41 @@ async def pending_restatement(
     restates the month with a reason.
     """
     latest = await store.latest(book.site, str(month))
-    return await changes_since(book, month, source, latest)
+    return await changes_since(book, month, source, latest, inputs)
 
 
 async def changes_since(
-    book: SiteBook, month: Month, source: CounterSource, latest: StoredStatement | None
+    book: SiteBook,
+    month: Month,
+    source: CounterSource,
+    latest: StoredStatement | None,
+    inputs: InputSource | None = None,
 ) -> list[LineChange]:
     """`pending_restatement` for a caller that has already read the latest version."""
     if latest is None or latest.status is not Status.APPROVED:
         return []
-    fresh = await compute_statement(book, month, source, version=latest.version + 1)
+    fresh = await compute_statement(book, month, source, inputs=inputs, version=latest.version + 1)
     return stored_diff(latest.content, fresh)
+
+
+async def recheck(
+    book: SiteBook,
+    month: Month,
+    source: CounterSource,
+    store: StatementStore,
+    inputs: InputSource,
+    pending: PendingRestatements,
+) -> list[LineChange]:
+    """Record what an approved month would change now; call it after entering an input.
+
+    An entry, instrument or production figure for an approved month never changes the
+    approved statement: like a late reading, it becomes a pending restatement that a
+    person restates with a reason. Months that are not approved need nothing here (an
+    open month takes the input when it closes; a draft is closed again with a reason).
+    """
+    latest = await store.latest(book.site, str(month))
+    if latest is None or latest.status is not Status.APPROVED:
+        return []
+    changes = await changes_since(book, month, source, latest, inputs)
+    await pending.record_pending(book.site, str(month), latest.version, changes)
+    return changes

@@ -29,6 +29,7 @@ from ledger.counters import (
     Knot,
     Role,
     build_timeline,
+    final_below,
     step,
 )
 from ledger.findings import Finding
@@ -179,10 +180,18 @@ class _Walk:
             self._splice(prev, knot)
             return
         advance = step(prev, knot, self.point.wrap_value)
+        if final_below(prev, knot):
+            self.findings.append(
+                self._finding(
+                    "SPLICE_FINAL_BELOW_READING",
+                    f"the final reading {knot.value} noted at {knot.ts} is below the reading"
+                    f" {prev.value} at {prev.ts}: the old register is taken to end there",
+                )
+            )
         if advance is None:
             self._no_delta(prev, knot)
             return
-        if knot.value < prev.value:
+        if knot.value < prev.value and not final_below(prev, knot):
             self._wraps += 1
             text = f"{prev.value} -> {knot.value} across the wrap at {self.point.wrap_value}"
             self._correct("wrap", knot, None, text)

@@ -133,15 +133,26 @@ class Knot:
         return (self.ts, at_event, self.order, self.role)
 
 
+def final_below(prev: Knot, knot: Knot) -> bool:
+    """Whether ``knot`` is a replacement's final reading noted below the reading before it."""
+    return knot.role is Role.FINAL and knot.value < prev.value
+
+
 def step(prev: Knot, knot: Knot, wrap: Decimal | None) -> Decimal | None:
     """Return how far the register advanced from ``prev`` to ``knot``; None if unknown.
 
+    A final reading below the reading before it advances nothing (see `final_below`).
     A fall is one wrap when there is a wrap value (the validator has judged it plausible,
     and no step here spans another break). A reset reading right after another reading
     has no delta: collector/validation.py books nothing across COUNTER_RESET.
     """
     if knot.role is Role.INITIAL:
         return Decimal(0)  # the swap itself: the old register ended, the new one starts
+    if final_below(prev, knot):
+        # A final reading noted below the register's last reading (read off a display
+        # with fewer digits, or the true value against a float32 register): it is the
+        # note that is imprecise, not the meter that ran back or wrapped in minutes.
+        return Decimal(0)
     if knot.reset and prev.role is Role.READING:
         return None
     delta = knot.value - prev.value

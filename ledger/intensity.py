@@ -1,10 +1,10 @@
 """Intensity KPIs of a period: energy, gas, steam and carbon per tonne of output.
 
-Output comes from production counters (quantity ``production``, on meters of carrier
-``other``); numerators from the same activities the statement states, so a KPI and the
-statement can never disagree. Each KPI keeps its numerator and denominator, and a check
-confirms KPI x output = total, the check seed 000 fails (a per-pole figure printed as
-the total).
+Output is the sum of the lines' outputs (`ledger.production`: a production counter,
+quantity ``production``, or an entered figure, which wins); numerators come from the same
+activities the statement states, so a KPI and the statement can never disagree. Each KPI
+keeps its numerator and denominator, and a check confirms KPI x output = total, the check
+seed 000 fails (a per-pole figure printed as the total).
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ TOLERANCE = Decimal("1e-20")  # relative: what 28 significant digits of division
 
 
 def intensities(
-    book: SiteBook, activities: Activities, statement: Statement
+    book: SiteBook, activities: Activities, statement: Statement, output: Decimal
 ) -> tuple[tuple[Kpi, ...], tuple[Finding, ...]]:
-    """The site's KPIs for the period, and findings about them."""
-    output = _sum(activities, "production", lambda m: True)
+    """The site's KPIs for the period over ``output`` tonnes, and findings about them."""
     if output <= 0:
         return (), (
             Finding(
@@ -55,23 +54,26 @@ def intensities(
         ("carbon per output, market-based", "tCO2e/t"): statement.total("market"),
     }
     kpis = []
-    findings = []
+    findings: list[Finding] = []
+    for (name, unit), numerator in numerators.items():
+        kpi, found = ratio(name, unit, numerator, output)
+        kpis.append(kpi)
+        findings += found
+    return tuple(kpis), tuple(findings)
+
+
+def ratio(
+    name: str, unit: str, numerator: Decimal, output: Decimal
+) -> tuple[Kpi, tuple[Finding, ...]]:
+    """One KPI, checked so that KPI x output gives the numerator back (seed 000's error)."""
     with localcontext() as context:
         context.prec = 28
-        for (name, unit), numerator in numerators.items():
-            kpi = Kpi(name, numerator / output, unit, numerator, output)
-            kpis.append(kpi)
-            back = kpi.value * output
-            if numerator and abs(back - numerator) > abs(numerator) * TOLERANCE:
-                findings.append(
-                    Finding(
-                        "INTENSITY_INCONSISTENT",
-                        name,
-                        f"{kpi.value} x {output} = {back}, not {numerator}",
-                        "intensity",
-                    )
-                )
-    return tuple(kpis), tuple(findings)
+        kpi = Kpi(name, numerator / output, unit, numerator, output)
+        back = kpi.value * output
+    if numerator and abs(back - numerator) > abs(numerator) * TOLERANCE:
+        detail = f"{kpi.value} x {output} = {back}, not {numerator}"
+        return kpi, (Finding("INTENSITY_INCONSISTENT", name, detail, "intensity"),)
+    return kpi, ()
 
 
 def _sum(activities: Activities, quantity: str, wanted: Callable[[MeterBook], bool]) -> Decimal:

@@ -18,8 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ledger.gauges import bucket_coverage
-from ledger.periods import Interval
-from ledger.ports import Bracket, Break, BreakKind, BucketMean, Coverage, MeterEvent, Reading
+from ledger.periods import Interval, Month
+from ledger.ports import (
+    Bracket,
+    Break,
+    BreakKind,
+    BucketMean,
+    Coverage,
+    MeterEvent,
+    PeriodInputs,
+    Reading,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +110,13 @@ def _bucket(ts: datetime, interval: Interval, width: timedelta) -> datetime:
 
 def _ts(row: Reading | MeterEvent) -> datetime:
     return row.ts
+
+
+class MemoryInputs:
+    """The `ledger.ports.InputSource` over inputs held in memory (an export, a test)."""
+
+    def __init__(self, inputs: Mapping[tuple[str, Month], PeriodInputs] | None = None) -> None:
+        self._inputs = dict(inputs or {})
+
+    async def period_inputs(self, site: str, month: Month) -> PeriodInputs:
+        return self._inputs.get((site, month), PeriodInputs())

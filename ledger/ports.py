@@ -9,6 +9,10 @@ not readings (DESIGN.md, "Consumption from counters at the period boundaries").
 The ports are async because the store is; the arithmetic behind them is not
 (`ledger.counters`), so an auditor can recompute a line from the evidence it carries.
 
+The inputs no meter sees (manual entries with their evidence files, contractual
+instruments, entered production) come through `InputSource` as the store holds them:
+Decimal values with their unit strings, which the ledger checks (`ledger.manual`).
+
 Every port sees *accepted* readings only: a reading whose flags include one of the
 validator's REJECTED flags (collector/validation.py) is invisible here, as it never became
 its point's baseline. Values stay floats, as stored; the ledger converts them to Decimal.
@@ -18,11 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from ledger.periods import Interval
+from ledger.periods import Interval, Month
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +178,84 @@ class CounterSource(BoundaryReadings, CounterBreaks, MeterEvents, CoverageSource
 
 class RollupSource(CounterSource, GaugeSeries, Protocol):
     """Everything a roll-up of counters and gauges reads."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """A file kept as evidence, named by the SHA-256 of its bytes (the store keeps them)."""
+
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    """A manual activity entry as stored: something no meter sees, such as diesel bought,
+    a refrigerant top-up or road freight, with the files that prove it.
+
+    ``factor`` names a chosen factor record (``set/id``), otherwise the category's default
+    applies; ``gas`` is the refrigerant; ``density`` converts litres of fuel to mass.
+    """
+
+    id: int
+    category: str
+    quantity: Decimal
+    unit: str
+    description: str
+    entered_by: str
+    entered_at: datetime
+    factor: str | None = None
+    gas: str | None = None
+    density: Decimal | None = None
+    density_unit: str | None = None
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentRecord:
+    """A contractual instrument as stored: MWh over ``[period_start, period_end)`` at its
+    own factor (tCO2/MWh), with the certificate ids and the files that prove it."""
+
+    id: int
+    kind: str
+    mwh: Decimal
+    period_start: date
+    period_end: date
+    factor: Decimal
+    certificates: tuple[str, ...]
+    entered_by: str
+    entered_at: datetime
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionRecord:
+    """A line's output for a month as entered (tonnes), and where the figure comes from."""
+
+    id: int
+    line: str
+    tonnes: Decimal
+    source: str
+    entered_by: str
+    entered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodInputs:
+    """Everything entered for a site's month."""
+
+    entries: tuple[EntryRecord, ...] = ()
+    instruments: tuple[InstrumentRecord, ...] = ()
+    production: tuple[ProductionRecord, ...] = ()
+
+
+class InputSource(Protocol):
+    async def period_inputs(self, site: str, month: Month) -> PeriodInputs:
+        """Return the live (not voided) inputs of a site's month.
+
+        Entries and production of that month, oldest first; instruments whose period
+        overlaps the month's local dates (the ledger takes the month's share).
+        """
+        ...

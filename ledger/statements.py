@@ -13,12 +13,18 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.findings import Finding
+
+if TYPE_CHECKING:
+    from ledger.instruments import InstrumentUse
+    from ledger.manual import EntryActivity
+    from ledger.product_lines import Allocation
+    from ledger.production import Output
 
 GENESIS = "0" * 64  # the "previous hash" of a site's first statement
 
@@ -76,7 +82,8 @@ class Line:
     """One emission line, with what it was computed from.
 
     ``basis`` separates the two scope-2 views: ``location`` and ``market`` lines are
-    alternatives, never added together; scope-1 lines are ``direct`` and count in both.
+    alternatives, never added together; scope-1 (and scope-3) lines are ``direct`` and
+    count in both; ``memo`` lines (PV self-consumption) carry no tCO2e and count in none.
     """
 
     key: str  # stable within a period: e.g. "scope2/electricity/location/grid-main"
@@ -105,6 +112,10 @@ class Statement:
     kpis: tuple[Kpi, ...] = ()
     reason: str | None = None  # why this version exists, for restatements
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    entries: tuple[EntryActivity, ...] = ()  # manual entries, with their evidence hashes
+    instruments: tuple[InstrumentUse, ...] = ()  # contractual instruments and their part
+    production: tuple[Output, ...] = ()  # each line's output and where it comes from
+    allocations: tuple[Allocation, ...] = ()  # shared meters split between lines
 
     def content(self) -> dict[str, Any]:
         """What the hash covers: every figure and its lineage, not the workflow status."""
@@ -117,6 +128,10 @@ class Statement:
             "lines": [_fields(line) for line in sorted(self.lines, key=lambda x: x.key)],
             "activities": [_fields(a) for a in sorted(self.activities, key=lambda a: a.key)],
             "kpis": [_fields(k) for k in sorted(self.kpis, key=lambda k: k.name)],
+            "entries": [_fields(e) for e in sorted(self.entries, key=lambda e: e.key)],
+            "instruments": [_fields(i) for i in sorted(self.instruments, key=lambda i: i.key)],
+            "production": [_fields(o) for o in sorted(self.production, key=lambda o: o.line)],
+            "allocations": [_fields(a) for a in sorted(self.allocations, key=lambda a: a.key)],
             "findings": [
                 [f.code, f.subject, f.detail, f.source]
                 for f in sorted(self.findings, key=lambda f: (f.code, f.subject, f.detail))
@@ -158,6 +173,8 @@ def _plain(value: Any) -> str:
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} cannot be hashed canonically")
         return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     raise TypeError(f"{type(value).__name__} has no canonical form")
 
 
@@ -263,11 +280,30 @@ def stored_diff(content: bytes, after: Statement) -> list[LineChange]:
     """What recomputing would change in a stored statement, line by line.
 
     Compares the figures and their inputs as stored (canonical content) with a fresh
-    computation, so late readings or a new factor show up as a pending restatement.
+    computation, so late readings, late entries or a new factor show up as a pending
+    restatement. KPIs are compared too (key ``kpi/<name>``, before and after as values),
+    since an entered production figure moves them without moving any line.
     """
-    old = {line["key"]: line for line in json.loads(content)["lines"]}
+    doc = json.loads(content)
+    old = {line["key"]: line for line in doc["lines"]}
     new = {line.key: _fields(line) for line in after.lines}
     new = json.loads(canonical(new))
+    return _line_changes(old, new) + _kpi_changes(doc.get("kpis", []), after.kpis)
+
+
+def _kpi_changes(stored: Sequence[Mapping[str, Any]], fresh: Sequence[Kpi]) -> list[LineChange]:
+    old = {k["name"]: Decimal(k["value"]) for k in stored}
+    new = {k.name: k.value for k in fresh}
+    return [
+        LineChange(f"kpi/{name}", old.get(name), new.get(name), ("value",))
+        for name in sorted(old.keys() | new.keys())
+        if old.get(name) != new.get(name)
+    ]
+
+
+def _line_changes(
+    old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]
+) -> list[LineChange]:
     changes = []
     for key in sorted(old.keys() | new.keys()):
         a, b = old.get(key), new.get(key)

@@ -1,23 +1,30 @@
 """The ledger section of the plant file, and the site books built from it.
 
 The ledger is pure and knows nothing of plant files; here the composition root turns the
-plant's meters and points (with their ids from the store) and the chosen factor sets into
-the `ledger.close.SiteBook` each statement is computed from.
+plant's meters and points (with their ids from the store), the chosen factor sets and GWP
+set, and the declared production lines into the `ledger.close.SiteBook` each statement is
+computed from. Production lines are declared per site, because meter ids are a site's:
+which meters serve one line alone (``lines``), and which meters lines share and by what
+key (``shared``, one entry per meter, since a key must split the meter's whole amount).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledger.close import MeterBook, SiteBook
 from ledger.counters import CounterPoint
 from ledger.factorsets import shipped
-from store.catalog import PointRef, SiteConfig
+from ledger.gwp import GWP_SETS, gwp_set
+from ledger.product_lines import LineBook, SharedMeter
+from ledger.quantities import dimension, normalise
+from meterledger.errors import ConfigError
+from store.catalog import MeterConfig, PointConfig, PointRef, SiteConfig
 
 if TYPE_CHECKING:
     from meterledger.config import PlantConfig
@@ -34,8 +41,40 @@ STATED = (
 )
 
 
+class LineConfig(BaseModel):
+    """A production line: the meters that serve it alone (their whole amount is its)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    meters: tuple[str, ...] = ()
+
+
+class SharedConfig(BaseModel):
+    """A meter production lines share, and the key that splits it between them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    meter: str
+    key: Literal["output"] | dict[str, Decimal] = Field(
+        description="'output' (each line's tonnes that month) or fixed weights by line"
+    )
+    lines: tuple[str, ...] | None = Field(
+        default=None, description="the lines sharing it; default: every line of the site"
+    )
+
+    @field_validator("key")
+    @classmethod
+    def _weights(cls, key: str | dict[str, Decimal]) -> str | dict[str, Decimal]:
+        if isinstance(key, dict) and (
+            any(w < 0 or not w.is_finite() for w in key.values()) or sum(key.values()) <= 0
+        ):
+            raise ValueError("fixed weights must be non-negative with a positive sum")
+        return key
+
+
 class LedgerConfig(BaseModel):
-    """Which cited factor sets apply, in which region, and when months close by themselves."""
+    """Which cited factor sets apply, in which region, when months close by themselves,
+    and the production lines of each site."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -43,15 +82,30 @@ class LedgerConfig(BaseModel):
     electricity_factors: str = "cn-mee-grid"
     fuel_factors: str = "cn-ndrc-defaults"
     heat_factors: str = "cn-ndrc-defaults"
+    freight_factors: str = "cn-cpcd-freight"
+    gwp: str = Field(default="AR5", description="GWP set for CO2e: AR4, AR5 or AR6")
     close_day: int = Field(default=1, ge=1, le=28, description="day of month, site time")
     close_hour: int = Field(default=2, ge=0, le=23, description="hour, site time")
+    lines: dict[str, dict[str, LineConfig]] = Field(
+        default_factory=dict, description="by site id: production line id -> its own meters"
+    )
+    shared: dict[str, tuple[SharedConfig, ...]] = Field(
+        default_factory=dict, description="by site id: meters the lines share, with keys"
+    )
 
-    @field_validator("electricity_factors", "fuel_factors", "heat_factors")
+    @field_validator("electricity_factors", "fuel_factors", "heat_factors", "freight_factors")
     @classmethod
     def _shipped(cls, name: str) -> str:
         available = shipped()
         if name not in available:
             raise ValueError(f"no factor set {name!r}; shipped: {sorted(available)}")
+        return name
+
+    @field_validator("gwp")
+    @classmethod
+    def _gwp(cls, name: str) -> str:
+        if name not in GWP_SETS:
+            raise ValueError(f"no GWP set {name!r}; known: {', '.join(GWP_SETS)}")
         return name
 
 
@@ -66,9 +120,7 @@ def site_book(
     meters = []
     for meter in site.meters:
         counters = {}
-        for point in meter.points:
-            if point.kind != "counter" or point.quantity not in STATED:
-                continue
+        for point in _stated(meter):
             pid = point_ids[PointRef(site.id, meter.id, point.id)]
             counters[point.quantity] = (
                 point.id,
@@ -80,6 +132,7 @@ def site_book(
                 ),
             )
         meters.append(MeterBook(meter.id, meter.carrier, meter.role, meter.parent, counters))
+    lines, shared = production_lines(site, ledger)
     return SiteBook(
         site=site.id,
         zone=site.timezone,
@@ -88,7 +141,94 @@ def site_book(
         electricity=sets[ledger.electricity_factors],
         fuels=sets[ledger.fuel_factors],
         heat=sets[ledger.heat_factors],
+        freight=sets[ledger.freight_factors],
+        gwp=gwp_set(ledger.gwp),
+        library=sets,
+        lines=lines,
+        shared=shared,
     )
+
+
+def _stated(meter: MeterConfig) -> list[PointConfig]:
+    """The counters the ledger states, one per quantity.
+
+    The first point of a quantity wins, except that a natural-gas volume in Nm³ wins over
+    one in m³ (a corrector reports both; combustion factors are per normal cubic metre).
+    """
+    chosen: dict[str, PointConfig] = {}
+    for point in meter.points:
+        if point.kind != "counter" or point.quantity not in STATED:
+            continue
+        held = chosen.get(point.quantity)
+        if held is None or (_normal(point) and not _normal(held)):
+            chosen[point.quantity] = point
+    return list(chosen.values())
+
+
+def _normal(point: PointConfig) -> bool:
+    return dimension(normalise(point.unit)) == "[normal volume]"
+
+
+def production_lines(
+    site: SiteConfig, ledger: LedgerConfig
+) -> tuple[tuple[LineBook, ...], tuple[SharedMeter, ...]]:
+    """The site's declared lines and shared meters, checked against its meters.
+
+    Raises ConfigError naming the field when a meter is unknown, given to lines twice, or
+    given together with a meter above it (its amount would count twice).
+    """
+    declared = ledger.lines.get(site.id, {})
+    meters = {m.id: m for m in site.meters}
+    known = set(declared) | {
+        m.id for m in site.meters if any(p.quantity == "production" for p in m.points)
+    }
+    used: dict[str, str] = {}
+    for line, config in declared.items():
+        for meter in config.meters:
+            _claim(used, meters, meter, f"ledger.lines.{site.id}.{line}.meters")
+    shared = []
+    for index, item in enumerate(ledger.shared.get(site.id, ())):
+        where = f"ledger.shared.{site.id}[{index}]"
+        _claim(used, meters, item.meter, f"{where}.meter")
+        weights = item.key if isinstance(item.key, dict) else None
+        names = item.lines or (tuple(weights) if weights else tuple(sorted(known)))
+        for name in (*names, *(weights or {})):
+            if name not in known:
+                raise ConfigError("plant file", where, f"no line {name!r}; lines: {sorted(known)}")
+        if weights and set(names) != set(weights):
+            raise ConfigError("plant file", f"{where}.key", "give a weight for each line, no more")
+        shared.append(SharedMeter(item.meter, names, weights))
+    _no_ancestors(used, meters, site.id)
+    lines = tuple(LineBook(key, tuple(config.meters)) for key, config in declared.items())
+    return lines, tuple(shared)
+
+
+def _claim(used: dict[str, str], meters: Mapping[str, MeterConfig], meter: str, at: str) -> None:
+    if meter not in meters:
+        raise ConfigError("plant file", at, f"no meter {meter!r} in this site")
+    if meter in used:
+        raise ConfigError("plant file", at, f"meter {meter!r} is already given at {used[meter]}")
+    used[meter] = at
+
+
+def _no_ancestors(used: Mapping[str, str], meters: Mapping[str, MeterConfig], site: str) -> None:
+    for meter, at in used.items():
+        parent = meters[meter].parent
+        while parent is not None and parent in meters:
+            if parent in used:
+                reason = f"{meter!r} is below {parent!r} (given at {used[parent]}): counted twice"
+                raise ConfigError("plant file", at, reason)
+            parent = meters[parent].parent
+
+
+def check_ledger_sites(config: PlantConfig) -> None:
+    """Refuse production lines declared for a site the plant file does not have."""
+    sites = {site.id for site in config.sites}
+    for field in ("lines", "shared"):
+        declared: Sequence[str] = list(getattr(config.ledger, field))
+        for site in declared:
+            if site not in sites:
+                raise ConfigError("plant file", f"ledger.{field}.{site}", f"no site {site!r}")
 
 
 def poll_intervals(config: PlantConfig, ids: Mapping[PointRef, int]) -> dict[int, float]:
@@ -109,5 +249,6 @@ def poll_intervals(config: PlantConfig, ids: Mapping[PointRef, int]) -> dict[int
 
 def site_books(config: PlantConfig, ids: Mapping[PointRef, int]) -> dict[str, SiteBook]:
     """Every site's book, keyed by site id."""
+    check_ledger_sites(config)
     intervals = poll_intervals(config, ids)
     return {site.id: site_book(site, config.ledger, ids, intervals) for site in config.sites}

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
@@ -24,15 +25,19 @@ from collector.modbus import ModbusGatewayPoller
 from collector.mqtt import MqttSubscriber
 from collector.spool import Spool
 from collector.writer import BatchWriter
-from meterledger.books import site_books
+from meterledger.books import poll_intervals, site_books
 from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_broker, embedded_postgres, free_port
+from meterledger.errors import ConfigError
+from meterledger.local_admin import local_admin_token
 from meterledger.modbus_wiring import device_plan, modbus_simulator, serve_gateway
 from meterledger.scheduler import LedgerScheduler
 from meterledger.settings import Settings
+from meterledger.simulated_events import record_replacements
 from meterledger.supervision import Task, run_until_stopped, serve, wait_started
 from meterledger.validators import History, history, validator
 from simulators.clock import SimClock
+from simulators.fault_config import MqttGatewaySimulation
 from simulators.meters import MeterModel
 from simulators.modbus_gateway import SimulatedModbusGateway
 from simulators.mqtt_gateway import SimulatedMqttGateway
@@ -63,6 +68,15 @@ class Runtime:
     pollers: list[ModbusGatewayPoller] = field(default_factory=list)
     subscriber: MqttSubscriber | None = None
     clock: SimClock = field(default_factory=SimClock)
+    origin: float = 0.0  # the instant the simulated meters' counters start from
+    admin_token: str | None = None  # `run`'s local admin token (meterledger.local_admin)
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The dashboard, logged in with the local admin token."""
+        if self.api_url is None or self.admin_token is None:
+            return None
+        return f"{self.api_url}/?token={self.admin_token}"
 
 
 async def run_system(
@@ -73,11 +87,13 @@ async def run_system(
     parts: frozenset[str] = PARTS,
     on_ready: Callable[[Runtime], None] = lambda _: None,
     clock: SimClock | None = None,
+    local_admin: bool = False,
 ) -> None:
     """Run the chosen parts until ``stop`` is set or one of them fails.
 
     ``clock`` is the time simulators and pollers share (default: the wall clock); an
-    accelerated one makes a backfill (see `meterledger.simulate`).
+    accelerated one makes a backfill (see `meterledger.simulate`). ``local_admin`` (for
+    ``meterledger run``) keeps an admin token in the data dir for the dashboard link.
     """
     async with contextlib.AsyncExitStack() as stack:
         database_url, point_ids, pool = None, {}, None
@@ -100,16 +116,24 @@ async def run_system(
         server = None
         if "simulate" in parts:
             tasks |= _simulators(config, runtime)
+            if pool is not None:  # the plant file's meter replacements, as meter events
+                twins = build_models(config.simulation, wiring(config), origin=runtime.origin)
+                tasks |= await record_replacements(
+                    pool, config, runtime.models, twins, runtime.clock
+                )
         if "collect" in parts:
             assert pool is not None
             remembered = await history(pool)
             tasks |= _collector(config, settings, runtime, pool, stack, remembered)
         if "serve" in parts:
             assert pool is not None
-            server = make_server(
-                create_app(pool, runtime.registry), config.api.host, config.api.port
-            )
+            books = site_books(config, point_ids)
+            intervals = poll_intervals(config, point_ids)
+            app = create_app(pool, runtime.registry, books=books, intervals=intervals)
+            server = make_server(app, config.api.host, config.api.port)
             runtime.api_url = f"http://{config.api.host}:{config.api.port}"
+            if local_admin:
+                runtime.admin_token = await local_admin_token(pool, settings.data_dir)
             tasks["api"] = serve(server)
         if "schedule" in parts:
             assert pool is not None
@@ -135,7 +159,12 @@ def _resolve_ports(config: PlantConfig, parts: frozenset[str]) -> PlantConfig:
 def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
     clock = runtime.clock
     meters = config.meters()
-    runtime.models |= build_models(config.simulation, wiring(config), origin=clock.now())
+    runtime.origin = clock.now()
+    runtime.models |= build_models(config.simulation, wiring(config), origin=runtime.origin)
+    gateways = config.simulation.mqtt_gateways
+    unknown = sorted(set(gateways) - {m.id for m in config.sources.mqtt if m.simulated})
+    if unknown:
+        raise ConfigError("(plant file)", "simulation.mqtt_gateways", f"no such gateway {unknown}")
     tasks: dict[str, Task] = {}
     for source in config.sources.modbus:
         if source.simulated:
@@ -148,6 +177,7 @@ def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
             models = {m: runtime.models[m] for m in mqtt.meters if m in runtime.models}
             topics = {m: mqtt.topic_for(m) for m in models}
             fields = {m: _published(meters[m][1], models[m], clock.now()) for m in models}
+            publishing = gateways.get(mqtt.id, MqttGatewaySimulation())
             sim = SimulatedMqttGateway(
                 runtime.mqtt_url,
                 models,
@@ -157,6 +187,9 @@ def _simulators(config: PlantConfig, runtime: Runtime) -> dict[str, Task]:
                 clock,
                 qos=mqtt.qos,
                 client_id=f"meterledger-sim-{mqtt.id}",
+                batch=publishing.batch,
+                timestamps=publishing.timestamps,
+                zones={m: ZoneInfo(meters[m][0].timezone) for m in models},
             )
             runtime.mqtt_simulators.append(sim)
             tasks[f"simulated mqtt {mqtt.id}"] = sim.run()

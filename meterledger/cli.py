@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from meterledger import ledger_commands, simulate
+from meterledger import ledger_commands, simulate, token_commands
 from meterledger.bootstrap import PARTS, Runtime, run_system
 from meterledger.check import check
 from meterledger.config import load_config
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
             sub.set_defaults(handler=_collect)
 
     ledger_commands.add_commands(commands)
+    token_commands.add_commands(commands)
     db = commands.add_parser("db", help="database schema", description="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_migrate = db_commands.add_parser(
@@ -110,21 +111,33 @@ def _run_parts(args: argparse.Namespace) -> int:
             f"{settings.data_dir / 'pgdata'}",
             file=sys.stderr,
         )
-    asyncio.run(_until_signal(config, settings, args.parts))
+    local_admin = args.command == "run"  # the quick start logs in with no extra step
+    asyncio.run(_until_signal(config, settings, args.parts, local_admin))
     return 0
 
 
-async def _until_signal(config: object, settings: Settings, parts: frozenset[str]) -> None:
+async def _until_signal(
+    config: object, settings: Settings, parts: frozenset[str], local_admin: bool = False
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run_system(config, settings, stop, parts=parts, on_ready=_announce)  # type: ignore[arg-type]
+    await run_system(
+        config,  # type: ignore[arg-type]
+        settings,
+        stop,
+        parts=parts,
+        on_ready=_announce,
+        local_admin=local_admin,
+    )
     log.info("stopped")
 
 
 def _announce(runtime: Runtime) -> None:
     lines = ["meterledger is running. Stop with Ctrl-C."]
+    if runtime.dashboard_url:
+        lines.append(f"  dashboard:  {runtime.dashboard_url}")
     if runtime.api_url:
         lines += [
             f"  API:        {runtime.api_url}/api/v1/live",

@@ -14,8 +14,13 @@ these with ``raise ... from``::
     ├── EmbeddedServiceError   a private PostgreSQL, broker or serial line could not start
     ├── UnitError              a quantity whose unit is unknown or does not fit the operation
     ├── FactorError            a factor set that cannot be loaded, or no factor for a period
+    ├── InputError             a manual entry, instrument or production figure that cannot be used
     ├── WorkflowError          a period move the workflow does not allow (with its findings)
-    └── PartFailedError        a running part of the system stopped on its own
+    ├── PartFailedError        a running part of the system stopped on its own
+    ├── NotFoundError          a site, meter or point (named by its key) that does not exist
+    └── AccessError            the API refuses a request for who sent it
+        ├── AuthenticationError    no bearer token, or an unknown or revoked one (401)
+        └── PermissionDeniedError  the token's role or site may not use the route (403)
 """
 
 from __future__ import annotations
@@ -125,6 +130,20 @@ class FactorError(MeterledgerError):
         super().__init__(f"{subject}: {reason}")
 
 
+class InputError(MeterledgerError):
+    """A ledger input (manual entry, instrument, production figure) that cannot be used.
+
+    ``field`` and ``value`` name what was given (``quantity``, ``'561 km'``), ``reason``
+    why it cannot be used.
+    """
+
+    def __init__(self, field: str, value: str, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field} {value!r}: {reason}")
+
+
 class WorkflowError(MeterledgerError):
     """A period cannot move from ``status`` to ``target``; blocking findings are attached."""
 
@@ -140,6 +159,36 @@ class WorkflowError(MeterledgerError):
 
 class PartFailedError(MeterledgerError):
     """A part of the running system (collector, API, a simulator) stopped on its own."""
+
+
+class NotFoundError(MeterledgerError):
+    """A ``kind`` of thing (site, meter, point) with the ``key`` a request named is not there."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key!r}")
+
+
+class AccessError(MeterledgerError):
+    """The API refuses a request because of who sent it; ``reason`` says what is missing."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class AuthenticationError(AccessError):
+    """No bearer token, or one that is unknown or revoked: the caller is nobody we know."""
+
+
+class PermissionDeniedError(AccessError):
+    """A known token whose role or site scope does not allow the route."""
+
+    def __init__(self, reason: str, *, role: str, site: str | None = None) -> None:
+        self.role = role
+        self.site = site
+        super().__init__(reason)
 
 
 def _field_path(loc: tuple[int | str, ...], raw: Any) -> str:

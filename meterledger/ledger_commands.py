@@ -1,4 +1,8 @@
-"""``meterledger ledger …``: close, review, approve, show and verify periods by hand."""
+"""``meterledger ledger …``: close, review, approve, show and verify periods by hand.
+
+The inputs no meter sees (``ledger entry|instrument|production``) are in
+`meterledger.ledger_input_commands`; they open the ledger the same way.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +22,14 @@ from ledger.close import SiteBook
 from ledger.findings import display
 from ledger.periods import Month
 from ledger.statements import Status, findings_of, verify_stored
-from meterledger.books import poll_intervals, site_book
+from meterledger import ledger_input_commands
+from meterledger.books import check_ledger_sites, poll_intervals, site_book
 from meterledger.config import PlantConfig, load_config
 from meterledger.embedded import embedded_postgres
 from meterledger.errors import ConfigError
 from meterledger.settings import Settings
 from store.catalog import sync_catalog
+from store.ledger_inputs import StoreLedgerInputs
 from store.migrate import migrate
 from store.pool import open_pool
 from store.rollup_source import StoreRollupSource
@@ -54,6 +60,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     verify.add_argument("site")
     _config_argument(verify)
     verify.set_defaults(handler=_run, action="verify", month=None)
+    ledger_input_commands.add_commands(actions, _config_argument)
 
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
@@ -72,12 +79,14 @@ class Ledger:
     readings: StoreRollupSource
     statements: StoreStatements
     pool: AsyncConnectionPool
+    inputs: StoreLedgerInputs
 
 
 @contextlib.asynccontextmanager
 async def open_ledger(config: PlantConfig, site: str, settings: Settings) -> AsyncIterator[Ledger]:
     with contextlib.ExitStack() as stack:
         url = settings.database_url or stack.enter_context(embedded_postgres(settings.data_dir))
+        check_ledger_sites(config)
         await asyncio.to_thread(migrate, url)
         ids = await asyncio.to_thread(sync_catalog, url, config.sites)
         sites = {s.id: s for s in config.sites}
@@ -86,7 +95,13 @@ async def open_ledger(config: PlantConfig, site: str, settings: Settings) -> Asy
         pool = await open_pool(url)
         try:
             book = site_book(sites[site], config.ledger, ids, poll_intervals(config, ids))
-            yield Ledger(book, StoreRollupSource(pool), StoreStatements(pool), pool)
+            yield Ledger(
+                book,
+                StoreRollupSource(pool),
+                StoreStatements(pool),
+                pool,
+                StoreLedgerInputs(pool),
+            )
         finally:
             await pool.close()
 
@@ -97,7 +112,12 @@ async def _act(args: argparse.Namespace) -> int:
         store = ledger.statements
         if args.action == "close":
             stored = await closing.close(
-                ledger.book, args.month, ledger.readings, store, reason=args.reason
+                ledger.book,
+                args.month,
+                ledger.readings,
+                store,
+                reason=args.reason,
+                inputs=ledger.inputs,
             )
             print(
                 f"{args.site} {args.month}: version {stored.version} closed ({stored.hash[:12]}…)"
@@ -121,9 +141,10 @@ async def _act(args: argparse.Namespace) -> int:
                 )
                 _print(latest.content)
                 for change in await pending(ledger.pool, args.site, str(args.month)):
+                    unit = "" if change["key"].startswith("kpi/") else " tCO2e"
                     print(
                         f"pending restatement: {change['key']}: {change['before']} -> "
-                        f"{change['after']} tCO2e ({', '.join(change['fields']) or 'line'})"
+                        f"{change['after']}{unit} ({', '.join(change['fields']) or 'line'})"
                     )
         else:
             findings = verify_stored(
@@ -157,6 +178,28 @@ def _print(content: bytes) -> None:
             f"  {a['key']:40} {display(Decimal(a['quantity']), 3):>16} {a['unit']:6} "
             f"coverage {display(Decimal(a['coverage']) * 100, 1)} %  "
             f"estimated {display(Decimal(a['estimated_share']) * 100, 1)} %  {a['method']}"
+        )
+    for entry in doc.get("entries", []):
+        files = ", ".join(f"{name} sha256:{sha[:12]}…" for sha, name, _, _ in entry["evidence"])
+        print(
+            f"entry {entry['key']:14} {entry['category']:12} {entry['quantity']} {entry['unit']} "
+            f"by {entry['entered_by']}: {entry['description']} [{files or 'no evidence'}]"
+        )
+    for use in doc.get("instruments", []):
+        print(
+            f"instrument {use['key']:14} {use['kind']} {use['mwh']} MWh "
+            f"[{use['period_start']}, {use['period_end']}) at {use['factor']} tCO2/MWh: "
+            f"{display(Decimal(use['month_kwh']), 3)} kWh this month"
+        )
+    for output in doc.get("production", []):
+        print(f"output {output['line']:30} {output['tonnes']:>14} t  from {output['source']}")
+    for split in doc.get("allocations", []):
+        parts = ", ".join(
+            f"{line} {display(Decimal(share), 3)}"
+            for line, share in zip(split["lines"], split["shares"], strict=True)
+        )
+        print(
+            f"split {split['key']:30} {split['total']} {split['unit']} by {split['basis']}: {parts}"
         )
     for kpi in doc.get("kpis", []):
         print(f"kpi {kpi['name']:40} {display(Decimal(kpi['value']), 4):>16} {kpi['unit']}")

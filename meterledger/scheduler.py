@@ -25,6 +25,7 @@ from ledger.periods import Month
 from ledger.schedule import months_due
 from meterledger.books import LedgerConfig
 from meterledger.errors import MeterledgerError
+from store.ledger_inputs import StoreLedgerInputs
 from store.rollup_source import StoreRollupSource
 from store.statements import (
     StoreStatements,
@@ -56,6 +57,7 @@ class LedgerScheduler:
         self._ledger = ledger
         self._readings = StoreRollupSource(pool)
         self._statements = StoreStatements(pool)
+        self._inputs = StoreLedgerInputs(pool)  # manual entries, instruments, production
 
     async def run(self) -> None:
         """Lead when the lock is free, stand by otherwise; until cancelled."""
@@ -118,7 +120,9 @@ class LedgerScheduler:
                 await closed_periods(self._pool, site),
             )
             for month in due:
-                stored = await closing.close(book, month, self._readings, self._statements)
+                stored = await closing.close(
+                    book, month, self._readings, self._statements, inputs=self._inputs
+                )
                 log.info("closed %s %s as a draft (version %d)", site, month, stored.version)
                 done.append(str(month))
         except MeterledgerError as exc:
@@ -134,7 +138,7 @@ class LedgerScheduler:
                 latest = await self._statements.latest(site, period)
                 assert latest is not None  # approved_periods found it
                 changes = await closing.changes_since(
-                    book, Month.parse(period), self._readings, latest
+                    book, Month.parse(period), self._readings, latest, self._inputs
                 )
                 await record_pending(self._pool, site, period, latest.version, changes)
                 if changes:

@@ -59,8 +59,10 @@ def describe(config: PlantConfig) -> list[tuple[str, str, str]]:
     rows = []
     endpoints = _endpoints(config)
     for meter_id, spec in config.simulation.meters.items():
+        faults = [f.kind for f in config.simulation.faults if f.meter == meter_id]
+        model = summary(spec) + (f"; faults: {', '.join(faults)}" if faults else "")
         for endpoint in endpoints.get(meter_id, ["(not served by a simulated gateway)"]):
-            rows.append((meter_id, endpoint, summary(spec)))
+            rows.append((meter_id, endpoint, model))
     return rows
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulators.fault_config import FaultSpec, MqttGatewaySimulation, check_faults
 from simulators.holidays import COUNTRIES
 from simulators.steam_tables import saturation_temperature
 
@@ -215,6 +216,15 @@ class SimulationConfig(BaseModel):
         default=None, gt=0, description="s between register refreshes; default each step"
     )
     meters: dict[str, MeterSpec] = {}
+    faults: tuple[FaultSpec, ...] = Field(default=(), description="see simulators.fault_config")
+    mqtt_gateways: dict[str, MqttGatewaySimulation] = Field(
+        default={}, description="by sources.mqtt id: batching and timestamps"
+    )
+
+    @model_validator(mode="after")
+    def _faults_resolve(self) -> SimulationConfig:
+        check_faults(self.faults, {m: spec.model for m, spec in self.meters.items()})
+        return self
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SimulationConfig:

@@ -8,11 +8,15 @@ collector's own `RegisterSpec` codec. Only the map's registers are defined, so a
 across an undocumented gap fails as it may on the real device.
 
 A unit can be silenced and made to answer again at run time (`silence`, `answer`), like a
-meter switched off on the bus; a unit without a model never answers.
+meter switched off on the bus; a unit without a model never answers. The plant file's
+faults (`simulators.faults`) act here too: a ``silent`` meter does not answer, a ``slow``
+one answers after its delay, and ``word_order`` serves multi-register values in another
+byte order for its window.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Mapping
@@ -27,8 +31,9 @@ from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimData, SimDevice
 
 from collector.decoding import encode
-from collector.register_map import Function, RegisterMap
+from collector.register_map import Function, Order, RegisterMap, RegisterSpec
 from simulators.clock import SimClock
+from simulators.faults import faults_of
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +190,21 @@ class SimulatedModbusGateway:
         """pymodbus calls this before answering: write the model's current state in."""
         device = self.devices[unit]
         model = device.model
-        if model is None or unit in self._silenced:
+        now = self.clock.now()
+        faults = faults_of(model)
+        if model is None or unit in self._silenced or faults.silent(now):
             # Not an error answer: pymodbus drops the request, and the client times out.
             raise NoSuchIdException(f"simulated unit {unit} is silent")
-        now = self.clock.now()
+        delay = faults.delay(now)
+        if delay:
+            await asyncio.sleep(delay)
+        order = faults.word_order(now)
         values = model.values_at(now)
         for spec in device.register_map.registers:
             if spec.function != function_code or spec.name not in values:
                 continue
+            if order is not None and spec.count > 1:
+                spec = _reordered(spec, Order(order))
             if spec.function in BIT_TABLES:
                 # pymodbus packs coils and discrete inputs 16 to a register, and then
                 # counts ``start_address`` and ``count`` in registers, not bits.
@@ -204,6 +216,11 @@ class SimulatedModbusGateway:
             registers[offset : offset + spec.count] = encode(spec, values[spec.name])
         self.exposed.append(Exposure(unit, model.grid(now), values))
         return None
+
+
+def _reordered(spec: RegisterSpec, order: Order) -> RegisterSpec:
+    """``spec`` with another byte order, as a meter with swapped firmware would serve it."""
+    return spec.model_copy(update={"order": order})
 
 
 def _set_bit(registers: list[int], index: int, on: bool) -> None:

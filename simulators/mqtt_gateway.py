@@ -5,6 +5,8 @@ payload with the simulated instant the meter showed, and remembers what it sent,
 can compare what was published with what the API serves. A tick missed while the loop was
 busy is published late rather than skipped (its values are those of its own instant), so
 an accelerated backfill leaves no gaps as long as the machine keeps up on average.
+Batching, timestamp styles and message faults are in `simulators.mqtt_messages`; a run
+with an end (a backfill) sends what is still waiting once its last tick has passed.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import asyncio
 import logging
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import tzinfo
 from urllib.parse import urlsplit
 
-import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulators.clock import SimClock
+from simulators.fault_config import Timestamps
+from simulators.faults import faults_of
 from simulators.meters import MeterModel
+from simulators.mqtt_messages import Message, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,11 @@ class Published:
 
 
 class SimulatedMqttGateway:
-    """Publish each meter's ``fields`` (a subset of its model's values) on its topic."""
+    """Publish each meter's ``fields`` (a subset of its model's values) on its topic.
+
+    ``published`` keeps each reading taken (what the meter showed), ``messages`` what was
+    actually sent, faults and all.
+    """
 
     def __init__(
         self,
@@ -50,6 +59,9 @@ class SimulatedMqttGateway:
         *,
         qos: int = 1,
         client_id: str = "meterledger-sim-gateway",
+        batch: int = 1,
+        timestamps: Timestamps = "utc",
+        zones: Mapping[str, tzinfo] | None = None,
     ) -> None:
         self.meters = meters
         self.topics = topics
@@ -58,6 +70,8 @@ class SimulatedMqttGateway:
         self.clock = clock
         self.qos = qos
         self.published: deque[Published] = deque(maxlen=10_000)
+        self.messages: deque[Message] = deque(maxlen=10_000)
+        self.outbox = Outbox(batch, timestamps, dict(zones or {}))
         self._url = urlsplit(url)
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if self._url.username:
@@ -74,6 +88,8 @@ class SimulatedMqttGateway:
                 self.publish_all(tick)
                 await asyncio.sleep(0)  # catching up publishes back to back: let others run
                 tick += self.interval
+                if self.clock.until is not None and tick > self.clock.until:
+                    self._send(self.outbox.flush(self.topics, self.clock.until))
                 if self.clock.now() - tick > _CATCH_UP * self.interval:
                     log.warning("%s: too far behind, skipping to now", self.topics)
                     tick = self._next_tick()
@@ -90,6 +106,11 @@ class SimulatedMqttGateway:
             grid = model.grid(at)
             exposed = model.values_at(at)
             values = {name: exposed[name] for name in self.fields[meter]}
-            payload = {"ts": datetime.fromtimestamp(grid, UTC).isoformat(), "values": values}
-            self._client.publish(self.topics[meter], orjson.dumps(payload), qos=self.qos)
-            self.published.append(Published(self.topics[meter], grid, values))
+            topic = self.topics[meter]
+            self._send(self.outbox.reading(meter, topic, at, grid, values, faults_of(model)))
+            self.published.append(Published(topic, grid, values))
+
+    def _send(self, messages: list[Message]) -> None:
+        for message in messages:
+            self._client.publish(message.topic, message.payload, qos=self.qos)
+            self.messages.append(message)

@@ -24,6 +24,7 @@ from simulators.config import (
 )
 from simulators.counters import Rate, Sum
 from simulators.electricity import ElectricityMeter
+from simulators.faults import with_faults
 from simulators.gas import BoilerFuel, GasMeter
 from simulators.holidays import Calendar
 from simulators.meters import MeterModel
@@ -50,10 +51,14 @@ def build_models(
     Counters hold their ``initial`` at ``simulation.origin`` if set, else at ``origin``
     (both floored to the meter's step, so every grid is a multiple of its step in Unix
     time and ground truth does not depend on when a run started).
+    Meters with ``faults`` show them (`simulators.faults.FaultyMeter`); the models they
+    wrap, which other models read, do not.
     """
     start = simulation.origin.timestamp() if simulation.origin else origin
     builder = _Builder(simulation, wiring, start)
-    return {meter_id: builder.model(meter_id) for meter_id in simulation.meters}
+    models = {meter_id: builder.model(meter_id) for meter_id in simulation.meters}
+    kinds = {meter_id: spec.model for meter_id, spec in simulation.meters.items()}
+    return with_faults(models, kinds, simulation.faults)
 
 
 @dataclass

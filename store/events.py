@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from meterledger.errors import StoreError
+from store.transaction import Connections
 
 EventKind = Literal["replacement", "reset", "ratio_change", "manual_reading"]
 
@@ -70,7 +71,7 @@ LEFT JOIN point p ON p.meter_id = m.id AND p.key = %(point)s
 WHERE s.key = %(site)s AND m.key = %(meter)s AND (%(point)s::text IS NULL OR p.id IS NOT NULL)"""
 
 
-async def record_event(pool: AsyncConnectionPool, event: MeterEvent) -> bool:
+async def record_event(pool: Connections, event: MeterEvent) -> bool:
     """Record ``event`` once; False when the same event (meter, point, instant, kind) exists.
 
     Raise StoreError naming the meter or point when the catalog has no such thing.

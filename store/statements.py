@@ -18,13 +18,15 @@ from psycopg_pool import AsyncConnectionPool
 from ledger.closing import StoredStatement
 from ledger.statements import GENESIS, LineChange, Sealed, Status, canonical
 from meterledger.errors import StoreError, WorkflowError
+from store.transaction import Connections
 
 _COLUMNS = """s.key, st.period, st.version, st.status, st.content_hash, st.previous_hash,
               st.content, st.reason, st.created_at"""
 
 
 class StoreStatements:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: Connections) -> None:
+        # A pool, or one transaction's connection (store.transaction) for an audited write.
         self._pool = pool
 
     async def latest(self, site: str, period: str) -> StoredStatement | None:

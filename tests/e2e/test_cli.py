@@ -28,7 +28,8 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def start(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
+    """Start `run`; return the process, the API's base URL and the dashboard link's token."""
     process = subprocess.Popen(
         [*COMMAND, "run", "--config", str(PLANT)],
         env={**env, "METERLEDGER_DATA_DIR": str(data_dir)},
@@ -38,9 +39,12 @@ def start(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[str], s
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 60
+    token = ""
     for line in process.stdout:
+        if line.strip().startswith("dashboard:"):  # printed before the API line
+            token = line.split("?token=")[1].strip()
         if line.strip().startswith("API:"):
-            return process, line.split()[1].removesuffix("/api/v1/live")
+            return process, line.split()[1].removesuffix("/api/v1/live"), token
         assert time.monotonic() < deadline
     raise AssertionError(f"no API line; stderr: {process.stderr.read() if process.stderr else ''}")
 
@@ -59,9 +63,10 @@ def base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("METERLEDGER_")}
 
 
-def wait_for_reading(api: str) -> None:
+def wait_for_reading(api: str, token: str) -> None:
     for _ in range(100):
-        items = httpx.get(f"{api}/api/v1/live").json()["items"]
+        headers = {"Authorization": f"Bearer {token}"}
+        items = httpx.get(f"{api}/api/v1/live", headers=headers).json()["items"]
         if any(i["point"] == "energy_import" and i["value"] is not None for i in items):
             return
         time.sleep(0.2)
@@ -71,9 +76,9 @@ def wait_for_reading(api: str) -> None:
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_run_on_embedded_defaults_stops_cleanly(stop_signal: int, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    process, api = start(base_env(), data_dir)
+    process, api, token = start(base_env(), data_dir)
     try:
-        wait_for_reading(api)
+        wait_for_reading(api, token)
         assert processes_mentioning(str(data_dir)), "embedded PostgreSQL and Mosquitto run"
         started = time.monotonic()
         process.send_signal(stop_signal)
@@ -89,9 +94,9 @@ def test_run_on_embedded_defaults_stops_cleanly(stop_signal: int, tmp_path: Path
 
 def test_run_uses_the_configured_database(database_url: str, mqtt_url: str, tmp_path: Path) -> None:
     env = base_env() | {"METERLEDGER_DATABASE_URL": database_url, "METERLEDGER_MQTT_URL": mqtt_url}
-    process, api = start(env, tmp_path / "data")
+    process, api, token = start(env, tmp_path / "data")
     try:
-        wait_for_reading(api)
+        wait_for_reading(api, token)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=15)
         assert process.returncode == 0, stderr

@@ -36,7 +36,7 @@ async def rtu_system(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[R
     stop = asyncio.Event()
     ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
-        run_system(load_config(path), settings, stop, on_ready=ready.set_result)
+        run_system(load_config(path), settings, stop, on_ready=ready.set_result, local_admin=True)
     )
     runtime = await asyncio.wait_for(ready, 30)
     yield runtime, tty
@@ -49,7 +49,8 @@ async def test_api_serves_readings_collected_over_a_serial_line(
 ) -> None:
     runtime, tty = rtu_system
     assert runtime.modbus_simulators[0].describe() == f"rtu {tty}.gateway"
-    async with httpx.AsyncClient(base_url=runtime.api_url or "") as client:
+    headers = {"Authorization": f"Bearer {runtime.admin_token}"}
+    async with httpx.AsyncClient(base_url=runtime.api_url or "", headers=headers) as client:
         for _ in range(150):
             response = await client.get("/api/v1/live")
             response.raise_for_status()

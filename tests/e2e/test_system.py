@@ -36,12 +36,24 @@ async def system(
     stop = asyncio.Event()
     ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
-        run_system(isolate(load_config(PLANT)), settings, stop, on_ready=ready.set_result)
+        run_system(
+            isolate(load_config(PLANT)),
+            settings,
+            stop,
+            on_ready=ready.set_result,
+            local_admin=True,
+        )
     )
     runtime = await asyncio.wait_for(ready, 30)
     yield runtime
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+def api_client(system: Runtime) -> httpx.AsyncClient:
+    """A client of the system's API with the local admin token `run` keeps."""
+    headers = {"Authorization": f"Bearer {system.admin_token}"}
+    return httpx.AsyncClient(base_url=system.api_url or "", headers=headers)
 
 
 async def live(client: httpx.AsyncClient) -> dict[tuple[str, str], dict]:  # type: ignore[type-arg]
@@ -60,7 +72,7 @@ async def wait_for_values(client: httpx.AsyncClient, *keys: tuple[str, str]) -> 
 
 
 async def test_api_serves_what_the_simulated_meters_exposed(system: Runtime) -> None:
-    async with httpx.AsyncClient(base_url=system.api_url or "") as client:
+    async with api_client(system) as client:
         items = await wait_for_values(
             client, ("grid-main", "energy_import"), ("boiler-gas", "volume")
         )
@@ -91,7 +103,7 @@ async def test_api_serves_what_the_simulated_meters_exposed(system: Runtime) -> 
 
 
 async def test_a_message_delivered_twice_is_stored_once(system: Runtime) -> None:
-    async with httpx.AsyncClient(base_url=system.api_url or "") as client:
+    async with api_client(system) as client:
         items = await wait_for_values(client, ("boiler-gas", "volume"))
     gateway = system.mqtt_simulators[0]
     again = gateway.published[-1].at
@@ -110,7 +122,7 @@ async def test_a_message_delivered_twice_is_stored_once(system: Runtime) -> None
 async def test_bad_payloads_become_dead_letters_and_glitches_are_flagged(
     system: Runtime,
 ) -> None:
-    async with httpx.AsyncClient(base_url=system.api_url or "") as client:
+    async with api_client(system) as client:
         items = await wait_for_values(client, ("boiler-gas", "volume"))
     point = items[("boiler-gas", "volume")]["point_id"]
     topic = system.mqtt_simulators[0].topics["boiler-gas"]

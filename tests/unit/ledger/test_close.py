@@ -114,3 +114,30 @@ async def test_no_production_means_no_kpis_and_says_so() -> None:
     statement = await compute_statement(book(), Month(2026, 3), source)
     assert statement.kpis == ()
     assert "NO_PRODUCTION" in {f.code for f in statement.findings}
+
+
+async def test_submeters_are_held_against_the_load_with_the_pv_behind_the_main_meter() -> None:
+    # 222,690 kWh import - 500 export + 100,000 kWh of PV the workshop drew as well:
+    # 300,000 kWh on the sub-meter is 93 % of the load, not 135 % of the import.
+    with_pv = SiteBook(
+        **{
+            **{f: getattr(book(), f) for f in ("site", "zone", "region", "electricity")},
+            "fuels": book().fuels,
+            "heat": book().heat,
+            "meters": (
+                *book().meters,
+                MeterBook(
+                    "pv",
+                    "electricity",
+                    "generation",
+                    None,
+                    {"energy_generation": ("energy_import", CounterPoint(6, "kWh"))},
+                ),
+            ),
+        }
+    )
+    readings = {**READINGS, 2: counter(500, 1_000), 3: counter(0, 300_000), 6: counter(0, 100_000)}
+    statement = await compute_statement(with_pv, Month(2026, 3), MemorySource(BITS, readings))
+    found = {f.code: f.detail for f in statement.findings}
+    assert "SUBMETERS_EXCEED_MAIN" not in found
+    assert found["UNMETERED_SHARE"] == "6.8872% of 322190.0 is not sub-metered"

@@ -210,7 +210,7 @@ def test_gas_mass_must_have_the_gases_dimension() -> None:
     with pytest.raises(UnitError, match=r"\[mass\] is not \[CH4\]"):
         gas_co2e("CH4", q(1, "t"), AR5)
     with pytest.raises(FactorError, match="unknown; known gases"):
-        gas_co2e("SF6", q(1, "t"), AR5)
+        gas_co2e("NF3", q(1, "t"), AR5)
 
 
 def test_a_parameter_is_not_an_emission_factor() -> None:

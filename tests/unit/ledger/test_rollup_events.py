@@ -207,3 +207,20 @@ async def test_worked_example_of_docs_rollup_md() -> None:
     assert [c.kind for c in trace(line).corrections] == ["wrap", "replacement"]
     assert line.estimated_share == 0
     assert line.findings == ()
+
+
+async def test_final_reading_noted_below_the_last_reading_ends_the_old_register_there() -> None:
+    # The technician read 5100.4 off the display; the register had sent 5100.49 before
+    # the swap. Neither a wrap (the point has a wrap value) nor a decrease to refuse.
+    rows = [
+        reading("2026-03-01 00:00", 5000.0),
+        reading("2026-03-15 11:55", 5100.49),
+        reading("2026-03-15 12:05", 1.0, RESET),
+        reading("2026-04-01 00:00", 300.0),
+    ]
+    swap = Splice(7, at("2026-03-15 12:00"), "replacement", 5100.4, 0.0)
+    point = CounterPoint(1, "kWh", wrap_value=Decimal(100_000), expected_interval=HOURLY)
+    line = await roll_up_counter(source(rows, [swap]), point, MARCH)
+    assert line.quantity == Decimal("100.49") + 300
+    assert [f.code for f in line.findings] == ["SPLICE_FINAL_BELOW_READING"]
+    assert [c.kind for c in trace(line).corrections] == ["replacement"]
