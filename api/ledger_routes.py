@@ -21,6 +21,7 @@ from api.factor_library import library, records_for
 from api.pagination import CursorParam, Limit, Page, decode, page_of
 from api.problems import READ_PROBLEMS
 from api.schemas_ledger import (
+    MONTH_PATTERN,
     ActivityLineage,
     AppliedEvent,
     ChainCheck,
@@ -46,7 +47,6 @@ from store.ledger_reads import period_rows
 from store.rollup_source import StoreRollupSource
 from store.statements import StoreStatements, first_reading, pending
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 SiteKey = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", examples=["shenyang-dairy"])]
 PeriodKey = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2026-03"])]
 Version = Annotated[int | None, Query(ge=1, description="a version; the latest when omitted")]
@@ -72,7 +72,9 @@ def ledger_router(pool: AsyncConnectionPool, books: Mapping[str, SiteBook]) -> A
             raise NotFoundError("site", site)
         now = datetime.now(UTC)
         chosen = Month.parse(month) if month else _current(book.zone, now)
-        statement = await compute_statement(book, chosen, readings, inputs=inputs, computed_at=now)
+        statement = await compute_statement(
+            book, chosen, readings, inputs=inputs, computed_at=now, until=now
+        )
         doc = json.loads(canonical(statement.content()))
         shown = statement_out(doc, await library(pool), status="to-date")
         interval = Period(book.zone, chosen).interval

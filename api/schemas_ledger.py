@@ -13,6 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: A month as the API takes it (YYYY-MM). Years 1970-2999: before 1970 a zone's local
+#: midnight may fall off the whole UTC hour (Shanghai kept local mean time, +08:05:43,
+#: until 1901), which no meter reading ever needs.
+MONTH_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$"
+
 
 class FactorRecord(BaseModel):
     """A cited factor record, as the factor set states it."""

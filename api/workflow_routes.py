@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Path
 from psycopg_pool import AsyncConnectionPool
 
 from api.auth import Caller
+from api.schemas_ledger import MONTH_PATTERN
 from api.write_schemas import (
     ERRORS,
     CloseRequest,
@@ -38,7 +39,6 @@ from store.rollup_source import StoreRollupSource
 from store.statements import StoreStatements
 from store.transaction import SharedConnection, transaction
 
-MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 SiteKey = Annotated[str, Path(pattern=KEY_PATTERN, examples=["shenyang-dairy"])]
 PeriodKey = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2026-03"])]
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from ledger.checks import total_covers_metered_scope2
@@ -40,7 +40,7 @@ from ledger.intensity import intensities
 from ledger.manual import EntryFactors, entry_result
 from ledger.measured import carbon_per_unit, counted_output, is_grid, measured, pv_lines
 from ledger.metered_lines import amounts, first_day, meter_lines
-from ledger.periods import Month, Period
+from ledger.periods import Interval, Month, Period
 from ledger.ports import CounterSource, InputSource, PeriodInputs
 from ledger.product_lines import LineBook, SharedMeter, line_kpis
 from ledger.production import outputs
@@ -51,6 +51,7 @@ from ledger.statements import Activity, Evidence, Line, Statement
 #: Sub-meters may read this much above their main meter before it is a finding (class 1
 #: meters each err by up to 1 %).
 SUBMETER_TOLERANCE = Decimal("0.02")
+HOUR = timedelta(hours=1)
 
 Activities = Mapping[str, tuple["MeterBook", ActivityLine]]
 
@@ -108,20 +109,25 @@ async def compute_statement(
     version: int = 1,
     reason: str | None = None,
     computed_at: datetime | None = None,
+    until: datetime | None = None,
 ) -> Statement:
-    """Compute a site's statement for a month (or the part of it that has passed).
+    """Compute a site's statement for a month, or for the part of it before ``until``.
 
     ``inputs`` gives the month's manual entries, instruments and entered production;
-    without it the statement rests on the meters alone.
+    without it the statement rests on the meters alone. With ``until`` inside the month
+    (month to date) the meters are rolled up to the last whole hour before it instead of
+    being extrapolated to the month's end, and a PART_OF_PERIOD finding says so.
     """
     period = Period(book.zone, month)
+    metered, part = _metered_span(period.interval, until)
     activities: dict[str, tuple[MeterBook, ActivityLine]] = {}
     for meter in book.meters:
         for point_key, counter in meter.counters.values():
-            line = await roll_up_counter(source, counter, period.interval)
+            line = await roll_up_counter(source, counter, metered)
             activities[f"{meter.key}/{point_key}"] = (meter, line)
     given = await inputs.period_inputs(book.site, month) if inputs else PeriodInputs()
     lines, findings, uses = _metered(book, month, period, activities, given)
+    findings += part
     entries = [entry_result(e, book.entry_factors(), *_days(month)) for e in given.entries]
     lines += [r.line for r in entries if r.line is not None]
     findings += [f for r in entries for f in r.findings]
@@ -146,6 +152,20 @@ async def compute_statement(
         production=made,
     )
     return _with_kpis(book, activities, statement)
+
+
+def _metered_span(month: Interval, until: datetime | None) -> tuple[Interval, list[Finding]]:
+    """The span the meters are rolled up over: the month, or its whole hours before ``until``.
+
+    Whole hours, because the store's coverage comes from hourly statistics; at least the
+    first hour, so a statement made in a month's first minutes still has a span.
+    """
+    if until is None or until >= month.end:
+        return month, []
+    hours = max(1, (until - month.start) // HOUR)
+    end = min(month.end, month.start + hours * HOUR)
+    detail = f"meters rolled up from {month.start.isoformat()} to {end.isoformat()} only"
+    return Interval(month.start, end), [Finding("PART_OF_PERIOD", "period", detail, "close")]
 
 
 def _with_kpis(book: SiteBook, activities: Activities, statement: Statement) -> Statement:

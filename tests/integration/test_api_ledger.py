@@ -75,9 +75,16 @@ async def test_month_to_date_is_what_compute_statement_states(database_url: str)
         shown = await get(api, "/api/v1/sites/berlin/month-to-date")
         book = site_books(api.config, api.ids)["berlin"]
         statement = await compute_statement(
-            book, this_month, StoreRollupSource(api.pool), inputs=StoreLedgerInputs(api.pool)
+            book,
+            this_month,
+            StoreRollupSource(api.pool),
+            inputs=StoreLedgerInputs(api.pool),
+            until=datetime.fromisoformat(shown["as_of"]),
         )
     expected = json.loads(canonical(statement.content()))
+    codes = {f["code"] for f in shown["findings"]}
+    assert "PART_OF_PERIOD" in codes, "to date, not projected to the month's end"
+    assert "EXTRAPOLATED_END" not in codes
     assert shown["period"] == str(this_month)
     assert shown["start"] == start.isoformat().replace("+00:00", "Z")
     lines = {line["key"]: line for line in shown["lines"]}

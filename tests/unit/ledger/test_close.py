@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -141,3 +141,15 @@ async def test_submeters_are_held_against_the_load_with_the_pv_behind_the_main_m
     found = {f.code: f.detail for f in statement.findings}
     assert "SUBMETERS_EXCEED_MAIN" not in found
     assert found["UNMETERED_SHARE"] == "6.8872% of 322190.0 is not sub-metered"
+
+
+async def test_month_to_date_rolls_up_to_the_last_whole_hour_not_the_month_end() -> None:
+    middle = START + (END - START) / 2
+    statement = await compute_statement(
+        book(), Month(2026, 3), SOURCE, until=middle + timedelta(minutes=59)
+    )
+    activity = {a.key: a for a in statement.activities}["grid-main/energy_import"]
+    assert activity.quantity == Decimal(222_690) / 2  # the reading at mid-month, exactly
+    codes = {f.code for f in statement.findings}
+    assert "PART_OF_PERIOD" in codes
+    assert "EXTRAPOLATED_END" not in codes
