@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bench import collector_rss, ingest, poll_cpu, polling
+from bench import collector_rss, ingest, ledger_close, poll_cpu, polling
 from bench.report import Result
 from bench.services import Services, open_services
 
@@ -31,6 +31,7 @@ BENCHMARKS = {
         Benchmark("polling", polling.run),
         Benchmark("ingest", ingest.run, needs_broker=True),
         Benchmark("collector_rss", collector_rss.run),
+        Benchmark("ledger_close", ledger_close.run),
     )
 }
 

@@ -114,3 +114,37 @@ async def test_coverage_and_gauge_means_follow_the_readings(sources) -> None:  #
     ours = await roll_up_gauge(store, point, MARCH.interval)
     assert ours.quantity == (await roll_up_gauge(memory, point, MARCH.interval)).quantity
     assert datetime(2026, 3, 31, 22, tzinfo=UTC) == MARCH.interval.end
+
+
+async def test_many_breaks_in_a_month_are_all_read(database_url: str) -> None:
+    # More wraps than one page of the store's break query holds: every one must come back.
+    migrate(database_url)
+    ids = sync_catalog(database_url, load_config(PLANT).sites)
+    point = ids[PointRef("test-site", "grid-main", "energy_import")]
+    start, rows, value = MARCH.interval.start, [], 90_000.0
+    for i in range(31 * 24):
+        value += 5_000.0
+        quality = 0
+        if value >= WRAP:
+            value -= WRAP
+            quality = int(Quality.COUNTER_WRAP)
+        rows.append(Reading(point, start + timedelta(hours=i), value, quality))
+    pool = await open_pool(database_url)
+    try:
+        await write_readings(pool, rows)
+        store = StoreRollupSource(pool)
+        memory = MemorySource(
+            BITS, {point: [LedgerReading(r.ts, r.value, r.quality) for r in rows]}
+        )
+        first, last = rows[0].ts, rows[-1].ts
+        ours = await store.breaks(point, first, last)
+        assert ours == await memory.breaks(point, first, last)
+        assert (
+            len(ours) == sum(r.quality == Quality.COUNTER_WRAP for r in rows) == 38
+        )  # one in 20 h
+        line = await roll_up_counter(
+            store, CounterPoint(point, "kWh", wrap_value=Decimal(WRAP)), MARCH.interval
+        )
+        assert line.quantity == Decimal(5_000 * (31 * 24 - 1))
+    finally:
+        await pool.close()
