@@ -16,9 +16,14 @@ from api.auth import Access, Caller, sees
 from api.auth import install as install_access
 from api.catalog_routes import catalog_router
 from api.contract import document
+from api.dashboard import install as install_dashboard
+from api.device_routes import device_router
 from api.event_routes import event_router
 from api.factor_routes import factor_router
+from api.flow_routes import flow_router
+from api.history_routes import history_router
 from api.ledger_routes import ledger_router
+from api.me_routes import me_router
 from api.observability import HttpMetrics, RequestMetrics
 from api.problems import install as install_problems
 from api.schemas import Health, LiveResponse, LiveValue
@@ -99,6 +104,12 @@ def create_app(
     app.include_router(ledger_router(pool, books or {}))
     app.include_router(factor_router(pool))
     app.include_router(stream_router(LiveFeed(pool)))
+    # The dashboard (api/dashboard.py) and the reads it needs beyond the others.
+    app.include_router(me_router())
+    app.include_router(flow_router(pool))
+    app.include_router(device_router(pool, registry, intervals or {}))
+    app.include_router(history_router(pool))
+    install_dashboard(app)
     app.add_middleware(RequestMetrics, metrics=HttpMetrics(registry))
     return app
 

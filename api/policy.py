@@ -46,6 +46,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
+    # The dashboard page (api/dashboard.py) holds no data: it asks /api/v1 with the user's
+    # token. Its assets under /static are a mount, outside routing and this table.
+    ("GET", "/"): PUBLIC,
+    ("GET", "/api/v1/me"): READ,
+    ("GET", "/api/v1/sites/{site}/flow"): READ,
+    ("GET", "/api/v1/sites/{site}/devices"): READ,
+    ("GET", "/api/v1/sites/{site}/history"): READ,
     ("GET", "/api/v1/live"): READ,
     # The read side (api/catalog_routes.py, series_routes.py, ledger_routes.py,
     # factor_routes.py, stream.py).

@@ -31,9 +31,10 @@ fi
 missing=()
 command -v mbpoll >/dev/null 2>&1 || missing+=(mbpoll)  # an independent Modbus client
 command -v socat >/dev/null 2>&1 || missing+=(socat)    # virtual serial lines for Modbus RTU
+command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)  # the dashboard test
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
-    say "installing ${missing[*]} (Debian) for the Modbus tests"
+    say "installing ${missing[*]} (Debian) for the Modbus and browser tests"
     apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
       || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }
   else
