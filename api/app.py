@@ -22,6 +22,7 @@ from api.event_routes import event_router
 from api.factor_routes import factor_router
 from api.flow_routes import flow_router
 from api.history_routes import history_router
+from api.input_routes import input_router
 from api.ledger_routes import ledger_router
 from api.me_routes import me_router
 from api.observability import HttpMetrics, RequestMetrics
@@ -98,6 +99,7 @@ def create_app(
 
     app.include_router(workflow_router(pool, books or {}))
     app.include_router(event_router(pool))
+    app.include_router(input_router(pool, books or {}))
     app.include_router(audit_router(pool))
     app.include_router(catalog_router(pool))
     app.include_router(series_router(pool, intervals or {}))

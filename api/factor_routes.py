@@ -22,7 +22,9 @@ from api.schemas_ledger import FactorRecord
 from api.statement_docs import factor_record
 from ledger.factorsets import parse_factor_set
 from meterledger.errors import InputError, NotFoundError
-from store.factor_sets import save_set
+from store.access import AuditEntry, Token, append_audit
+from store.factor_sets import StoredSet, save_set
+from store.transaction import transaction
 
 MAX_CSV_BYTES = 1_000_000
 SetName = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]+$", max_length=100)]
@@ -111,15 +113,18 @@ def factor_router(pool: AsyncConnectionPool) -> APIRouter:
                 409,
                 f"{parsed.name}@{parsed.version} is shipped with meterledger; use a new version",
             )
-        stored, created = await save_set(
-            pool, parsed.name, parsed.version, parsed.title, parsed.digest, text, who.name
-        )
-        if stored.digest != parsed.digest:
-            raise HTTPException(
-                409,
-                f"{parsed.name}@{parsed.version} exists with other content "
-                f"(sha256 {stored.digest[:12]}…); a corrected set is a new version",
+        async with transaction(pool) as tx:  # the set and its audit row, or neither
+            stored, created = await save_set(
+                tx, parsed.name, parsed.version, parsed.title, parsed.digest, text, who.name
             )
+            if stored.digest != parsed.digest:
+                raise HTTPException(
+                    409,
+                    f"{parsed.name}@{parsed.version} exists with other content "
+                    f"(sha256 {stored.digest[:12]}…); a corrected set is a new version",
+                )
+            if created:
+                await append_audit(tx, _imported(who, parsed.name, parsed.version, stored))
         if not created:
             response.status_code = 200
         return _set(Entry(parsed, "imported"))
@@ -132,6 +137,13 @@ async def _entry(pool: AsyncConnectionPool, name: str, version: str) -> Entry:
     if (name, version) not in sets:
         raise NotFoundError("factor set", f"{name}@{version}")
     return sets[(name, version)]
+
+
+def _imported(who: Token, name: str, version: str, stored: StoredSet) -> AuditEntry:
+    after = {"name": name, "version": version, "title": stored.title, "digest": stored.digest}
+    return AuditEntry(
+        who.name, "factor_set.import", f"{name}@{version}", token_id=who.id, after=after
+    )
 
 
 def _set(entry: Entry) -> FactorSetOut:

@@ -40,6 +40,14 @@ LINEAGE = _rule("manager", "auditor", "admin")
 METER_WRITE = _rule("operator", "manager", "admin")
 #: The period workflow: close, review, approve, restate.
 LEDGER_WRITE = _rule("manager", "admin")
+#: What the plant records by hand for a month: fuel deliveries, refrigerant top-ups,
+#: freight, output per line. Like meter events, facts seen on site that feed the ledger
+#: but never change a closed month by themselves (an approved one gets a pending
+#: restatement that only LEDGER_WRITE can restate), so whoever records meter events may.
+INPUT_WRITE = METER_WRITE
+#: Contractual instruments are a purchase claimed against market-based scope 2: a
+#: commercial decision the manager answers for, like the workflow.
+INSTRUMENT_WRITE = LEDGER_WRITE
 AUDIT_READ = _rule("auditor", "admin")
 
 POLICY: dict[tuple[str, str], Rule] = {
@@ -81,6 +89,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/sites/{site}/periods/{period}/approve"): LEDGER_WRITE,
     ("POST", "/api/v1/sites/{site}/periods/{period}/restatement"): LEDGER_WRITE,
     ("POST", "/api/v1/sites/{site}/meters/{meter}/events"): METER_WRITE,
+    # Ledger inputs (api/input_routes.py).
+    ("GET", "/api/v1/sites/{site}/periods/{period}/entries"): READ,
+    ("POST", "/api/v1/sites/{site}/periods/{period}/entries"): INPUT_WRITE,
+    ("POST", "/api/v1/sites/{site}/entries/{input_id}/void"): INPUT_WRITE,
+    ("GET", "/api/v1/sites/{site}/periods/{period}/production"): READ,
+    ("POST", "/api/v1/sites/{site}/periods/{period}/production"): INPUT_WRITE,
+    ("POST", "/api/v1/sites/{site}/production/{input_id}/void"): INPUT_WRITE,
+    ("GET", "/api/v1/sites/{site}/instruments"): READ,
+    ("POST", "/api/v1/sites/{site}/instruments"): INSTRUMENT_WRITE,
+    ("POST", "/api/v1/sites/{site}/instruments/{input_id}/void"): INSTRUMENT_WRITE,
     ("GET", "/api/v1/audit"): AUDIT_READ,
 }
 

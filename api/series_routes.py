@@ -18,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import AwareDatetime
 
 from api.auth import Caller, sees
-from api.buckets import FIXED, Bucketed, Resolution, Window, grid_origin, window
+from api.buckets import Resolution, Window, window
 from api.counter_series import Consumption, consumption
 from api.pagination import CursorParam, decode, encode
 from api.problems import READ_PROBLEMS
@@ -87,7 +87,7 @@ def series_router(pool: AsyncConnectionPool, intervals: Mapping[int, float]) -> 
         page = window(resolution, row.timezone, page_start, end, limit)
         # StoreRollupSource only ever asks its pool for connection(): lend it this one.
         store = StoreRollupSource(cast(AsyncConnectionPool, conn))
-        buckets = await _buckets(conn, store, row, resolution, page, expected)
+        buckets = await _buckets(conn, store, row, page, expected)
         head.buckets = buckets
         head.next_cursor = encode([page.next_start.isoformat()]) if page.next_start else None
         return head
@@ -128,37 +128,29 @@ async def _buckets(
     pool: Connections,
     store: StoreRollupSource,
     row: PointRow,
-    resolution: Bucketed,
     page: Window,
     expected: timedelta,
 ) -> list[SeriesBucket]:
     bounds = page.bounds
-    stats = await series.bucket_stats(
-        pool,
-        row.id,
-        bounds,
-        bins="fixed" if resolution in FIXED else ("day" if resolution == "1d" else "month"),
-        width=FIXED.get(resolution, timedelta(days=1)),
-        origin=grid_origin(row.timezone, bounds[0]),
-        zone=row.timezone,
-        expected=expected,
-    )
+    counter = row.kind == "counter"
+    fetched = await series.bucket_page(pool, row.id, bounds, expected=expected, brackets=counter)
+    stats = fetched.stats
     counted: list[Consumption | None] = [None] * (len(bounds) - 1)
-    if row.kind == "counter":
-        counted = list(await _consumption(pool, store, row, bounds, stats, expected))
-    gauge = row.kind == "gauge"
+    if counter:
+        counted = list(await _consumption(store, row, bounds, fetched, expected))
     out = []
     for (start, end), result in zip(page.buckets, counted, strict=True):
         found = stats.get(start)
+        gauge = found is not None and row.kind == "gauge"
         out.append(
             SeriesBucket(
                 start=start,
                 end=end,
                 coverage=found.vouched / (end - start) if found else 0.0,
-                readings=found.count if found else 0,
-                mean=found.mean if found and gauge else None,
-                min=found.low if found and gauge else None,
-                max=found.high if found and gauge else None,
+                readings=found.readings if found else 0,
+                mean=found.mean if gauge and found else None,
+                min=found.low if gauge and found else None,
+                max=found.high if gauge and found else None,
                 consumption=result.quantity if result else None,
                 method=result.method if result else None,
                 estimated_share=result.estimated_share if result else None,
@@ -170,11 +162,10 @@ async def _buckets(
 
 
 async def _consumption(
-    pool: Connections,
     store: StoreRollupSource,
     row: PointRow,
     bounds: tuple[datetime, ...],
-    stats: dict[datetime, series.BucketStats],
+    fetched: series.BucketPage,
     expected: timedelta,
 ) -> list[Consumption]:
     """Each bucket's consumption, reading the page's evidence once."""
@@ -184,12 +175,12 @@ async def _consumption(
         wrap_value=Decimal(repr(row.wrap_value)) if row.wrap_value else None,
         expected_interval=expected,
     )
-    brackets = await series.brackets(pool, row.id, bounds)
+    brackets = fetched.brackets
     found = [r.ts for b in brackets.values() for r in b.readings()]
     breaks, events = [], []
     if found:
         first, last = min(found), max(found)
         breaks = list(await store.breaks(row.id, first, last))
         events = list(await store.between(row.id, min(first, bounds[0]), max(last, bounds[-1])))
-    source = series.PrefetchedCounterSource(store, brackets, breaks, events, stats)
+    source = series.PrefetchedCounterSource(store, brackets, breaks, events, fetched.stats)
     return await consumption(point, bounds, source, brackets, breaks, events)

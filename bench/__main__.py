@@ -12,7 +12,16 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bench import collector_rss, ingest, ledger_close, poll_cpu, polling
+from bench import (
+    api_live,
+    api_mtd,
+    api_series,
+    collector_rss,
+    ingest,
+    ledger_close,
+    poll_cpu,
+    polling,
+)
 from bench.report import Result
 from bench.services import Services, open_services
 
@@ -32,6 +41,9 @@ BENCHMARKS = {
         Benchmark("ingest", ingest.run, needs_broker=True),
         Benchmark("collector_rss", collector_rss.run),
         Benchmark("ledger_close", ledger_close.run),
+        Benchmark("api_live", api_live.run),
+        Benchmark("api_series", api_series.run),
+        Benchmark("api_mtd", api_mtd.run),
     )
 }
 

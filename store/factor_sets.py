@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from meterledger.errors import StoreError
+from store.transaction import Connections
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ _COLUMNS = "name, version, title, digest, csv, imported_at, imported_by"
 
 
 async def save_set(
-    pool: AsyncConnectionPool, name: str, version: str, title: str, digest: str, csv: str, by: str
+    pool: Connections, name: str, version: str, title: str, digest: str, csv: str, by: str
 ) -> tuple[StoredSet, bool]:
     """Store a set unless its name and version exist; return what is stored under them
     and whether this call stored it.
@@ -49,7 +49,7 @@ async def save_set(
 
 
 async def stored_sets(
-    pool: AsyncConnectionPool, *, name: str | None = None, version: str | None = None
+    pool: Connections, *, name: str | None = None, version: str | None = None
 ) -> list[StoredSet]:
     """Imported sets by name and version, optionally one of them."""
     try:

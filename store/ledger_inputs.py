@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from ledger.periods import Month
 from ledger.ports import (
@@ -34,6 +33,7 @@ from ledger.ports import (
 from ledger.statements import LineChange
 from meterledger.errors import InputError, StoreError
 from store.statements import record_pending
+from store.transaction import Connections
 
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # the table's CHECK says the same
 
@@ -70,7 +70,8 @@ class Listed(Generic[T]):
 class StoreLedgerInputs:
     """Reads and writes ledger inputs; the ledger's `InputSource` over the database."""
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: Connections) -> None:
+        # A pool, or one transaction's connection (store.transaction) for an audited write.
         self._pool = pool
 
     async def period_inputs(self, site: str, month: Month) -> PeriodInputs:
@@ -316,7 +317,7 @@ class StoreLedgerInputs:
         try:
             async with self._pool.connection() as conn:
                 cur = await conn.execute(sql.encode(), params)
-                row = await cur.fetchone()
+                row: tuple[Any, ...] | None = await cur.fetchone()
         except psycopg.Error as exc:
             raise _refused("input", exc) from exc
         if row is None:

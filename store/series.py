@@ -1,19 +1,19 @@
-"""Series queries: bucket statistics, counter brackets at many instants, raw pages.
+"""Series queries: a page of buckets (statistics and counter brackets) in one statement, raw pages.
 
 Where each runs: the same SQL on plain PostgreSQL (15 on the development machine, 16 in
 the embedded server) and on TimescaleDB 2.19, because it uses only core functions both
-have. Fixed buckets (minutes, hours) are ``date_bin(width, ts, origin)`` with the origin
-at local midnight; days and months are ``date_trunc('day' | 'month', ts, zone)``, which
-is local midnight in the site's zone, DST days included (23 and 25 hours). TimescaleDB's
-``time_bucket(width, ts, zone)`` computes the same bins; it is not used because, for
-buckets of an hour or more, the input is ``reading_hourly`` (at most 744 rows a month), so
-there is nothing for its planner optimisations to win, and one statement for both engines
-is one thing to test.
+have. Buckets are given by their boundaries, computed in the site's time zone by
+`api.buckets` (DST days of 23 and 25 hours, months), and rows are assigned to them with
+``width_bucket(ts, boundaries)``, so one statement serves minutes, hours, days and months.
+TimescaleDB's ``time_bucket`` is not used: for buckets of an hour or more the input is
+``reading_hourly`` (at most 744 rows a month), so there is nothing for its planner
+optimisations to win, and one statement for both engines is one thing to test.
 
-Statistics of buckets of an hour or more come from ``reading_hourly`` when every bucket
-boundary falls on a whole UTC hour (any zone with whole-hour offsets); otherwise, and for
-minute buckets, from the accepted raw readings. Either way only accepted readings count
-(no REJECTED flag, not NaN), as in the ledger.
+Statistics of buckets come from ``reading_hourly`` when every bucket boundary falls on a
+whole UTC hour (any zone with whole-hour offsets); otherwise from the accepted raw
+readings. Either way only accepted readings count (no REJECTED flag, not NaN), as in the
+ledger. The readings around every boundary (for counters) come from the same statement,
+two index probes a boundary: one round trip a page.
 
 `PrefetchedCounterSource` answers the ledger's counter ports for a page of buckets from
 rows fetched once per page, so the ledger's own roll-up can run bucket by bucket without
@@ -26,7 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -36,21 +36,19 @@ from meterledger.errors import StoreError
 from store.quality import REJECTED
 from store.transaction import Connections
 
-Bins = Literal["fixed", "day", "month"]
-HOUR = timedelta(hours=1)
 _ACCEPTED = f"quality & {int(REJECTED)} = 0 AND value <> 'NaN'"
 
 
-@dataclass(frozen=True, slots=True)
-class BucketStats:
+class BucketStats(NamedTuple):
     """Accepted readings of one bucket: count, sum, extremes, and the time they vouch for.
 
     ``vouched`` is what the ledger's coverage credits: one expected interval per reading,
-    at most the length of each hour (or minute bucket) holding them.
+    at most the length of each hour (or minute bucket) holding them. A named tuple: a
+    page builds hundreds, and a frozen dataclass costs several times more to build.
     """
 
     start: datetime
-    count: int
+    readings: int
     total: float
     low: float
     high: float
@@ -60,13 +58,7 @@ class BucketStats:
 
     @property
     def mean(self) -> float:
-        return self.total / self.count
-
-
-def _bin(bins: Bins, column: str) -> str:
-    if bins == "fixed":
-        return f"date_bin(%(width)s, {column}, %(origin)s)"
-    return f"date_trunc('{bins}', {column}, %(zone)s)"
+        return self.total / self.readings
 
 
 def hourly_fits(bounds: Sequence[datetime]) -> bool:
@@ -74,62 +66,31 @@ def hourly_fits(bounds: Sequence[datetime]) -> bool:
     return all(b.timestamp() % 3600 == 0 for b in bounds)
 
 
-async def bucket_stats(
-    pool: Connections,
-    point_id: int,
-    bounds: Sequence[datetime],
-    *,
-    bins: Bins,
-    width: timedelta,
-    origin: datetime,
-    zone: str,
-    expected: timedelta,
-) -> dict[datetime, BucketStats]:
-    """Statistics of each bucket with readings, keyed by bucket start (``bounds[i]``).
+@dataclass(frozen=True, slots=True)
+class BucketPage:
+    """What one page of buckets is computed from, fetched in one statement.
 
-    ``width`` is the fixed bin width (ignored for days and months); buckets without an
-    accepted reading are absent.
+    ``stats`` by bucket start (buckets without an accepted reading are absent);
+    ``brackets`` the accepted readings around every boundary (counters only).
     """
-    start, end = bounds[0], bounds[-1]
-    hourly = width >= HOUR and hourly_fits(bounds)
-    if hourly:
-        sql = f"""
-SELECT {_bin(bins, "hour")} AS bin, sum(n), sum(sum), min(min), max(max), min(first_ts),
-       max(last_ts), sum(least(3600, n * %(expected)s))
+
+    stats: dict[datetime, BucketStats]
+    brackets: dict[datetime, Bracket]
+
+
+# Buckets by position: width_bucket(x, bounds) is i when bounds[i-1] <= x < bounds[i] (1-based),
+# whatever their widths (minutes, DST days, months), so no bin arithmetic is repeated here.
+_HOURLY_STATS = """
+SELECT width_bucket(hour, (SELECT a FROM bounds)) AS i, sum(n), sum(sum), min(min),
+       max(max), min(first_ts), max(last_ts), sum(least(3600, n * %(expected)s))
 FROM reading_hourly WHERE point_id = %(p)s AND hour >= %(start)s AND hour < %(end)s
-GROUP BY 1 ORDER BY 1"""
-    else:
-        sql = f"""
-SELECT {_bin(bins, "ts")} AS bin, count(*), sum(value), min(value), max(value), min(ts),
-       max(ts), count(*) * %(expected)s
+GROUP BY 1"""
+_RAW_STATS = f"""
+SELECT width_bucket(ts, (SELECT a FROM bounds)) AS i, count(*), sum(value),
+       min(value), max(value), min(ts), max(ts), count(*) * %(expected)s
 FROM reading WHERE point_id = %(p)s AND ts >= %(start)s AND ts < %(end)s AND {_ACCEPTED}
-GROUP BY 1 ORDER BY 1"""
-    params = {
-        "p": point_id,
-        "start": start,
-        "end": end,
-        "width": width,
-        "origin": origin,
-        "zone": zone,
-        "expected": expected.total_seconds(),
-    }
-    found: dict[datetime, BucketStats] = {}
-    index = {b: i for i, b in enumerate(bounds)}
-    for row in await _rows(pool, sql, params, point_id):
-        key = max(row[0], start)  # the first bucket is clipped to the range asked for
-        at = index[key] if key in index else bisect_right(bounds, key) - 1
-        length = bounds[at + 1] - bounds[at]
-        vouched = min(timedelta(seconds=float(row[7])), length)
-        _bin_start, n, total, low, high, first_ts, last_ts, _ = row
-        found[bounds[at]] = BucketStats(
-            bounds[at], int(n), total, low, high, first_ts, last_ts, vouched
-        )
-    return found
-
-
-_BRACKETS = f"""
-SELECT b.t, bef.ts, bef.value, bef.quality, aft.ts, aft.value, aft.quality
-FROM unnest(%(bounds)s::text[]::timestamptz[]) AS b(t)
+GROUP BY 1"""
+_AROUND = f"""
 LEFT JOIN LATERAL (
     SELECT ts, value, quality FROM reading
     WHERE point_id = %(p)s AND ts < b.t AND quality & {int(REJECTED)} = 0
@@ -140,20 +101,63 @@ LEFT JOIN LATERAL (
     ORDER BY ts LIMIT 1) aft ON true"""
 
 
-async def brackets(
-    pool: Connections, point_id: int, instants: Sequence[datetime]
-) -> dict[datetime, Bracket]:
-    """`ledger.ports.BoundaryReadings.around` at every instant, in one statement."""
-    # ISO text is several times cheaper to send than a list of aware datetimes.
-    bounds = [t.isoformat() for t in instants]
-    rows = await _rows(pool, _BRACKETS, {"p": point_id, "bounds": bounds}, point_id)
-    return {
-        t: Bracket(
-            Reading(b_ts, b_value, b_quality) if b_ts is not None else None,
-            Reading(a_ts, a_value, a_quality) if a_ts is not None else None,
-        )
-        for t, b_ts, b_value, b_quality, a_ts, a_value, a_quality in rows
+def _page_sql(hourly: bool, around: bool) -> str:
+    brackets = (
+        "bef.ts, bef.value, bef.quality, aft.ts, aft.value, aft.quality"
+        if around
+        else ("NULL, NULL, NULL, NULL, NULL, NULL")
+    )
+    return f"""
+WITH bounds AS (SELECT %(bounds)s::timestamptz[] AS a),
+s AS ({_HOURLY_STATS if hourly else _RAW_STATS})
+SELECT b.i, s.*, {brackets}
+FROM unnest((SELECT a FROM bounds)) WITH ORDINALITY AS b(t, i)
+LEFT JOIN s ON s.i = b.i {_AROUND if around else ""}
+ORDER BY b.i"""
+
+
+async def bucket_page(
+    pool: Connections,
+    point_id: int,
+    bounds: Sequence[datetime],
+    *,
+    expected: timedelta,
+    brackets: bool,
+) -> BucketPage:
+    """Statistics of each bucket ``[bounds[i], bounds[i+1])`` and, with ``brackets``, the
+    readings around every boundary (`ledger.ports.BoundaryReadings.around`), in one statement.
+
+    Statistics of buckets of an hour or more come from ``reading_hourly`` when every
+    boundary is a whole UTC hour, otherwise from the accepted raw readings.
+    """
+    hourly = hourly_fits(bounds)
+    params = {
+        "p": point_id,
+        # One array literal of ISO texts: several times cheaper to send than a list of
+        # aware datetimes, or of strings (each of which psycopg checks for quoting).
+        "bounds": "{" + ",".join(t.isoformat() for t in bounds) + "}",
+        "start": bounds[0],
+        "end": bounds[-1],
+        "expected": expected.total_seconds(),
     }
+    stats: dict[datetime, BucketStats] = {}
+    around: dict[datetime, Bracket] = {}
+    last = len(bounds)
+    # Binary results: a page is hundreds of rows of timestamps, parsed faster than text.
+    for row in await _rows(pool, _page_sql(hourly, brackets), params, point_id, binary=True):
+        i, _, n, total, low, high, first_ts, last_ts, vouched = row[:9]
+        at = bounds[i - 1]
+        if n is not None and i < last:
+            length = bounds[i] - at
+            seconds = min(timedelta(seconds=float(vouched)), length)
+            stats[at] = BucketStats(at, int(n), total, low, high, first_ts, last_ts, seconds)
+        if brackets:
+            b_ts, b_value, b_quality, a_ts, a_value, a_quality = row[9:]
+            around[at] = Bracket(
+                Reading(b_ts, b_value, b_quality) if b_ts is not None else None,
+                Reading(a_ts, a_value, a_quality) if a_ts is not None else None,
+            )
+    return BucketPage(stats, around)
 
 
 _RAW = """
@@ -171,11 +175,11 @@ async def raw_readings(
 
 
 async def _rows(
-    pool: Connections, sql: str, params: dict[str, Any], point_id: int
+    pool: Connections, sql: str, params: dict[str, Any], point_id: int, *, binary: bool = False
 ) -> list[tuple[Any, ...]]:
     try:
         async with pool.connection() as conn:
-            cur = await conn.execute(sql.encode(), params)
+            cur = await conn.execute(sql.encode(), params, binary=binary)
             return await cur.fetchall()
     except psycopg.Error as exc:
         raise StoreError(f"series of point {point_id}: {exc}") from exc

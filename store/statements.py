@@ -169,7 +169,7 @@ async def first_reading(pool: AsyncConnectionPool, site: str) -> datetime | None
 
 
 async def record_pending(
-    pool: AsyncConnectionPool, site: str, period: str, version: int, changes: list[LineChange]
+    pool: Connections, site: str, period: str, version: int, changes: list[LineChange]
 ) -> None:
     """Keep (or, with no changes, drop) the pending restatement of an approved month."""
     rows = [

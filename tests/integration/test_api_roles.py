@@ -26,6 +26,7 @@ SAMPLES = {
     "point_id": "1",
     "name": "cn-mee-grid",
     "version": "1",
+    "input_id": "1",
 }
 REFUSED_BODY = {"__matrix__": True}
 
