@@ -110,7 +110,7 @@ def create_app(
     app.include_router(me_router())
     app.include_router(flow_router(pool))
     app.include_router(device_router(pool, registry, intervals or {}))
-    app.include_router(history_router(pool))
+    app.include_router(history_router(pool, books or {}))
     install_dashboard(app)
     app.add_middleware(RequestMetrics, metrics=HttpMetrics(registry))
     return app

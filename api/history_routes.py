@@ -9,6 +9,7 @@ over their lines), exact decimal strings like every ledger figure of the API.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -17,10 +18,12 @@ from fastapi import APIRouter, Path, Query
 from psycopg_pool import AsyncConnectionPool
 
 from api.problems import READ_PROBLEMS
-from api.schemas_dashboard import History, MonthFigures
+from api.schemas_dashboard import History, MonthFigures, TargetMonth, TargetOut
 from api.schemas_ledger import MONTH_PATTERN, KpiOut
 from api.statement_docs import breakdown, rebuild
+from ledger.close import SiteBook
 from ledger.periods import Month
+from ledger.targets import Target
 from meterledger.errors import InputError, NotFoundError
 from store import catalog_reads
 from store.catalog import KEY_PATTERN
@@ -36,7 +39,7 @@ MAX_MONTHS = 120
 DEFAULT_MONTHS = 24  # this year and the last, for "same month of the previous year"
 
 
-def history_router(pool: AsyncConnectionPool) -> APIRouter:
+def history_router(pool: AsyncConnectionPool, books: Mapping[str, SiteBook]) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["ledger"], responses=READ_PROBLEMS)
 
     @router.get("/sites/{site}/history", name="site_history", operation_id="site_history")
@@ -57,14 +60,30 @@ def history_router(pool: AsyncConnectionPool) -> APIRouter:
         if _back(last, MAX_MONTHS - 1) > first:
             raise InputError("from", str(first), f"at most {MAX_MONTHS} months at once")
         rows = await latest_by_month(pool, site, str(first), str(last))
+        book = books.get(site)
         return History(
             site=site,
             start=str(first),
             end=str(last),
             months=[_figures(r.period, r.status, r.version, r.content) for r in rows],
+            target=_trajectory(book.target, first, last) if book and book.target else None,
         )
 
     return router
+
+
+def _trajectory(target: Target, first: Month, last: Month) -> TargetOut:
+    months, month = [], first
+    while month <= last:
+        months.append(TargetMonth(period=str(month), tco2e=target.month(month)))
+        month = month.next()
+    return TargetOut(
+        base_year=target.base_year,
+        base_tco2e=target.base_tco2e,
+        annual_reduction=target.annual_reduction,
+        basis=target.basis,
+        months=months,
+    )
 
 
 def _figures(period: str, status: str, version: int, content: bytes) -> MonthFigures:

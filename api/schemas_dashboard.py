@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -107,8 +108,24 @@ class MonthFigures(BaseModel):
     kpis: list[KpiOut]
 
 
+class TargetMonth(BaseModel):
+    period: str = Field(examples=["2026-03"])
+    tco2e: Decimal = Field(description="the month's allowance on the trajectory")
+
+
+class TargetOut(BaseModel):
+    """The site's target (plant file ``ledger.targets``): a linear absolute contraction."""
+
+    base_year: int
+    base_tco2e: Decimal
+    annual_reduction: Decimal = Field(description="share of the base cut each year")
+    basis: Literal["location", "market"]
+    months: list[TargetMonth] = Field(description="every month from `from` to `to`")
+
+
 class History(BaseModel):
     site: str
     start: str = Field(serialization_alias="from")
     end: str = Field(serialization_alias="to")
     months: list[MonthFigures] = Field(description="months with a statement, oldest first")
+    target: TargetOut | None = Field(default=None, description="none when no target is set")

@@ -47,6 +47,7 @@ from ledger.production import outputs
 from ledger.quantities import Quantity, convert, q
 from ledger.rollup import ActivityLine, roll_up_counter
 from ledger.statements import Activity, Evidence, Line, Statement
+from ledger.targets import Target
 
 #: Sub-meters may read this much above their main meter before it is a finding (class 1
 #: meters each err by up to 1 %).
@@ -89,6 +90,7 @@ class SiteBook:
     library: Mapping[str, FactorSet] = field(default_factory=dict)
     lines: tuple[LineBook, ...] = ()
     shared: tuple[SharedMeter, ...] = ()
+    target: Target | None = None  # the emission target's trajectory, for comparison only
 
     def entry_factors(self) -> EntryFactors:
         """The factors manual entries of this site are stated with."""

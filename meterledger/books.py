@@ -23,6 +23,7 @@ from ledger.factorsets import shipped
 from ledger.gwp import GWP_SETS, gwp_set
 from ledger.product_lines import LineBook, SharedMeter
 from ledger.quantities import dimension, normalise
+from ledger.targets import Target
 from meterledger.errors import ConfigError
 from store.catalog import MeterConfig, PointConfig, PointRef, SiteConfig
 
@@ -72,6 +73,19 @@ class SharedConfig(BaseModel):
         return key
 
 
+class TargetConfig(BaseModel):
+    """A site's emission target: the base year's total and the share of it cut each year."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_year: int = Field(ge=1990, le=2100)
+    base_tco2e: Decimal = Field(gt=0, description="the base year's total, tCO2e")
+    annual_reduction: Decimal = Field(
+        ge=0, le=1, description="share of the base cut each year (SBTi 1.5 °C: 0.042)"
+    )
+    basis: Literal["location", "market"] = "location"
+
+
 class LedgerConfig(BaseModel):
     """Which cited factor sets apply, in which region, when months close by themselves,
     and the production lines of each site."""
@@ -91,6 +105,9 @@ class LedgerConfig(BaseModel):
     )
     shared: dict[str, tuple[SharedConfig, ...]] = Field(
         default_factory=dict, description="by site id: meters the lines share, with keys"
+    )
+    targets: dict[str, TargetConfig] = Field(
+        default_factory=dict, description="by site id: the emission target's trajectory"
     )
 
     @field_validator("electricity_factors", "fuel_factors", "heat_factors", "freight_factors")
@@ -146,7 +163,14 @@ def site_book(
         library=sets,
         lines=lines,
         shared=shared,
+        target=_target(ledger.targets.get(site.id)),
     )
+
+
+def _target(config: TargetConfig | None) -> Target | None:
+    if config is None:
+        return None
+    return Target(config.base_year, config.base_tco2e, config.annual_reduction, config.basis)
 
 
 def _stated(meter: MeterConfig) -> list[PointConfig]:
@@ -222,9 +246,9 @@ def _no_ancestors(used: Mapping[str, str], meters: Mapping[str, MeterConfig], si
 
 
 def check_ledger_sites(config: PlantConfig) -> None:
-    """Refuse production lines declared for a site the plant file does not have."""
+    """Refuse production lines or targets declared for a site the plant file does not have."""
     sites = {site.id for site in config.sites}
-    for field in ("lines", "shared"):
+    for field in ("lines", "shared", "targets"):
         declared: Sequence[str] = list(getattr(config.ledger, field))
         for site in declared:
             if site not in sites:

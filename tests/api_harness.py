@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app, make_server
-from meterledger.books import site_books
+from meterledger.books import TargetConfig, site_books
 from meterledger.config import PlantConfig, load_config
 from meterledger.embedded import free_port
 from store.access import ROLES, Role, create_token
@@ -67,7 +68,12 @@ def plant() -> PlantConfig:
             ],
         }
     )
-    return config.model_copy(update={"sites": (*config.sites, other)})
+    # The test site has an emission target: 1,200 tCO2e in 2025, 4.2 % of it less a year.
+    target = TargetConfig(
+        base_year=2025, base_tco2e=Decimal(1200), annual_reduction=Decimal("0.042")
+    )
+    ledger = config.ledger.model_copy(update={"targets": {SITE: target}})
+    return config.model_copy(update={"sites": (*config.sites, other), "ledger": ledger})
 
 
 @dataclass

@@ -150,6 +150,12 @@ async def test_history_gives_each_months_latest_statement_by_scope_and_carrier(
     scopes = [b for b in month["breakdown"] if b["by"] == "scope"]
     assert sum(Decimal(b["location"]) for b in scopes) == Decimal(month["total_location"])
     assert (backwards.status_code, too_long.status_code) == (422, 422)
+    target = history["target"]
+    assert (target["base_year"], target["basis"]) == (2025, "location")
+    allowance = {m["period"]: Decimal(m["tco2e"]) for m in target["months"]}
+    assert list(allowance) == [f"2026-0{m}" for m in range(1, 7)]
+    # 2026 is a year on: 1,200 x (1 - 0.042), spread by days; March has 31 of 365
+    assert allowance["2026-03"] == Decimal(1200) * (1 - Decimal("0.042")) * 31 / 365
 
 
 async def test_the_page_is_open_and_loads_nothing_from_another_origin(database_url: str) -> None:

@@ -117,17 +117,27 @@ async function monthly(box, site, cleanups) {
   };
   const key = (y, i) => `${y}-${String(i + 1).padStart(2, "0")}`;
   const el = h("div", { class: "chart" });
+  const target = history.target;
+  const basis = target ? target.basis : "location";
+  const goal = target
+    ? `Target: ${num(target.base_tco2e, "tCO2e", 0)} in ${target.base_year}, less ` +
+      `${num(Number(target.annual_reduction) * 100, "%", 1)} of it each year (dashed line).`
+    : "No target trajectory is set for this site (plant file: ledger.targets).";
   box.append(
-    note(`Closed months of ${year} against ${year - 1}, location-based; a month shows once it has a statement. ` +
-      "No target trajectory is set for this site."),
+    note(`Closed months of ${year} against ${year - 1}, ${basis}-based; a month shows once it has a statement. ${goal}`),
     el,
   );
+  const allowance = (i) => {
+    const m = target && target.months.find((t) => t.period === key(year, i));
+    return m ? Number(m.tco2e) : null;
+  };
   cleanups.push(chart(el, {
     labels: el.clientWidth < 500 ? MONTHS.map((m) => m[0]) : MONTHS, // phone: J F M …
     x: MONTHS.map((_, i) => i),
     series: [
-      { label: String(year - 1), values: MONTHS.map((_, i) => total(key(year - 1, i), "location")), colour: cssVar("c-prev"), unit: "tCO2e", bars: true, size: 0.35, align: -1 },
-      { label: String(year), values: MONTHS.map((_, i) => total(key(year, i), "location")), colour: cssVar("accent"), unit: "tCO2e", bars: true, size: 0.35, align: 1 },
+      { label: String(year - 1), values: MONTHS.map((_, i) => total(key(year - 1, i), basis)), colour: cssVar("c-prev"), unit: "tCO2e", bars: true, size: 0.35, align: -1 },
+      { label: String(year), values: MONTHS.map((_, i) => total(key(year, i), basis)), colour: cssVar("accent"), unit: "tCO2e", bars: true, size: 0.35, align: 1 },
+      ...(target ? [{ label: "target", values: MONTHS.map((_, i) => allowance(i)), colour: cssVar("warn"), unit: "tCO2e", dash: [6, 4] }] : []),
     ],
   }));
   const months = history.months.filter((m) => m.period.startsWith(String(year)));
