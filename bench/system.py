@@ -53,12 +53,17 @@ class Collector:
             raise RuntimeError("the collector stopped") from self._task.exception()
 
     async def until(self, condition: Callable[[], bool], within: float, what: str) -> None:
-        """Return as soon as ``condition()`` holds (checked every 5 ms); raise naming ``what``."""
+        """Return once ``condition()`` holds (checked every 20 ms); raise naming ``what``.
+
+        Every check reads the registry in the collector's own process and competes with it
+        for the interpreter: checked every 5 ms, the watching took about a tenth of the
+        ingest run's GIL time (py-spy, issue 4). 20 ms adds at most 0.3 % to a 7 s run.
+        """
         deadline = time.monotonic() + within
         while not condition():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{what} did not happen within {within:.0f} s")
-            await self.sleep(0.005)
+            await self.sleep(0.02)
 
     def polls(self, sources: Sequence[str]) -> int:
         """Successful Modbus device polls so far, over the given gateways."""

@@ -249,3 +249,6 @@ class CollectorConfig(BaseModel):
     client_id: str = "meterledger-collector"
     max_future: float = Field(default=300, gt=0, description="s a timestamp may run ahead")
     max_age: float = Field(default=7 * 86400, gt=0, description="s after which it is stale")
+    event_poll_interval: float = Field(
+        default=5.0, gt=0, description="s between looks for newly recorded meter events"
+    )

@@ -51,3 +51,8 @@ class CollectorMetrics:
         self.write_errors = Counter(
             "meterledger_write_errors", "Failed database batch writes", registry=registry
         )
+        self.meter_events = Counter(
+            "meterledger_meter_events_noted",
+            "Counter replacements and resets recorded while running, taken up by validators",
+            registry=registry,
+        )

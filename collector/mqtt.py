@@ -24,6 +24,7 @@ from collector.spool import Spool
 from collector.validation import Validator
 from meterledger.errors import PayloadError
 from store.dead_letters import DeadLetter
+from store.reading_rows import ReadingRow, to_us
 from store.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -92,29 +93,40 @@ class MqttSubscriber:
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         received_at = datetime.now(UTC)
+        topic = msg.topic  # paho decodes it on every access
         payload = bytes(msg.payload)
         try:
-            rows = self.decode(msg.topic, payload, received_at)
+            decoded = self._decode(topic, payload, received_at)
         except PayloadError as exc:
             self._dead_letter(
                 client,
                 msg,
-                DeadLetter(
-                    received_at, self._source_for(msg.topic), msg.topic, payload, exc.reason
-                ),
+                DeadLetter(received_at, self._source_for(topic), topic, payload, exc.reason),
             )
             return
         # Flagged only once the whole message decoded, so a refused one moves no baseline.
-        check = self._validator.check
-        rows = [r._replace(quality=check(r.point_id, r.ts, r.value, received_at)) for r in rows]
+        rows = self._flagged(decoded, received_at)
         try:
-            self._spool.append(rows)
+            self._spool.append_rows(rows)
         except Exception:
             log.exception("spool append failed; leaving message %d unacknowledged", msg.mid)
             return
         client.ack(msg.mid, msg.qos)
-        self._metrics.readings_in.labels(self._source_for(msg.topic)).inc(len(rows))
+        self._metrics.readings_in.labels(self._source_for(topic)).inc(len(rows))
         self._on_spooled(len(rows))
+
+    def _flagged(
+        self, decoded: list[tuple[int, datetime, float]], received_at: datetime
+    ) -> list[ReadingRow]:
+        """The readings as spool rows, each with its quality flags."""
+        check = self._validator.check
+        rows: list[ReadingRow] = []
+        last_ts, last_us = None, 0
+        for point, ts, value in decoded:
+            if ts is not last_ts:  # a batch item's values share one timestamp object
+                last_ts, last_us = ts, to_us(ts)
+            rows.append((point, last_us, value, check(point, ts, value, received_at)))
+        return rows
 
     def _dead_letter(self, client: mqtt.Client, msg: mqtt.MQTTMessage, letter: DeadLetter) -> None:
         """Keep an undecodable payload in the spool, then ack: redelivery cannot mend it."""
@@ -131,6 +143,12 @@ class MqttSubscriber:
 
     def decode(self, topic: str, payload: bytes, received_at: datetime) -> list[Reading]:
         """Map one message to readings; raise PayloadError naming what does not fit."""
+        return [Reading(*row) for row in self._decode(topic, payload, received_at)]
+
+    def _decode(
+        self, topic: str, payload: bytes, received_at: datetime
+    ) -> list[tuple[int, datetime, float]]:
+        """As `decode`, into plain (point id, instant, value) tuples for the hot path."""
         for source in self._sources:
             named = source.match(topic)
             if named is None:
@@ -147,7 +165,7 @@ class MqttSubscriber:
                 point_id = self._point_ids.get((meter, point))
                 if point_id is None:
                     raise PayloadError(topic, f"meter {meter!r} has no point {point!r}")
-                rows.append(Reading(point_id, ts, value))
+                rows.append((point_id, ts, value))
             return rows
         raise PayloadError(topic, "matches no configured topic")
 

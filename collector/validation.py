@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -272,17 +273,26 @@ class Validator:
     """Per-point baselines and the rules to judge each new reading against them.
 
     Pure and synchronous; not locked, so give each source thread its own Validator over
-    its own points.
+    its own points. Only `note_reset` may be called from another thread.
     """
 
     def __init__(self, rules: Mapping[int, PointRules]) -> None:
         self._points = {point_id: _Point(r) for point_id, r in rules.items()}
+        # Resets noted by any thread, taken up by the checking thread before its next check:
+        # deque appends and pops are atomic, so no lock is held on the hot path.
+        self._noted: deque[tuple[int, datetime]] = deque()
+
+    def __contains__(self, point_id: object) -> bool:
+        """Whether the validator judges this point."""
+        return point_id in self._points
 
     def check(self, point_id: int, ts: datetime, value: float, now: datetime) -> int:
         """Return the reading's quality flags (a `Quality` bit set; 0 is good).
 
         Raise KeyError for a point the validator has no rules for.
         """
+        if self._noted:
+            self._take_noted_resets()
         point = self._points[point_id]
         ahead = ts - now
         if ahead > point.max_future:
@@ -304,9 +314,22 @@ class Validator:
     def note_reset(self, point_id: int, ts: datetime) -> None:
         """Expect a discontinuity: the first fall or jump at or after ``ts`` is a reset.
 
-        Use it for a meter replacement or reset event; gauges ignore it.
+        Use it for a meter replacement or reset event; gauges ignore it, and so does a
+        point whose baseline is already later than ``ts`` (its readings after the event
+        were accepted, or settled into a reset, before anyone noted it). Safe from any
+        thread: it takes effect at the point's next check. Raise KeyError for a point the
+        validator has no rules for.
         """
-        self._points[point_id].reset_at = ts
+        if point_id not in self._points:
+            raise KeyError(point_id)
+        self._noted.append((point_id, ts))
+
+    def _take_noted_resets(self) -> None:
+        while self._noted:
+            point_id, ts = self._noted.popleft()
+            point = self._points[point_id]
+            if point.ts is None or ts > point.ts:
+                point.reset_at = ts
 
     def seed(self, point_id: int, ts: datetime, value: float) -> None:
         """Start from a known good reading, such as the newest unflagged one after a restart.

@@ -15,11 +15,12 @@ from collector.metrics import CollectorMetrics
 from collector.spool import Spool
 from meterledger.errors import StoreError
 from store.dead_letters import DeadLetter
-from store.readings import Reading
 
 log = logging.getLogger(__name__)
 
-WriteBatch = Callable[[Sequence[Reading]], Awaitable[int]]
+#: Store ``count`` rows packed as the spool keeps them (store.reading_rows.pack_rows);
+#: return how many were new (store.readings.write_packed).
+WriteBatch = Callable[[bytes, int], Awaitable[int]]
 WriteDeadLetters = Callable[[Sequence[DeadLetter]], Awaitable[None]]
 
 
@@ -90,15 +91,15 @@ class BatchWriter:
         await self._flush_dead_letters()
         written = 0
         while True:
-            seq, rows = await asyncio.to_thread(self._spool.peek, self._batch_size)
-            if not rows:
+            mark, count, packed = await asyncio.to_thread(self._spool.peek_packed, self._batch_size)
+            if not count:
                 self._metrics.spool_depth.set(0)
                 return written
-            new = await self._write(rows)
-            await asyncio.to_thread(self._spool.remove_through, seq)
+            new = await self._write(packed, count)
+            await asyncio.to_thread(self._spool.remove_through, mark)
             self._metrics.readings_written.inc(new)
             written += new
-            if len(rows) < self._batch_size:
+            if count < self._batch_size:
                 self._metrics.spool_depth.set(await asyncio.to_thread(self._spool.depth))
                 return written
 

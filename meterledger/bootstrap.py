@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
-from api.app import create_app, make_server
 from collector.metrics import CollectorMetrics
 from collector.modbus import ModbusGatewayPoller
 from collector.mqtt import MqttSubscriber
 from collector.spool import Spool
+from collector.validation import Validator
 from collector.writer import BatchWriter
 from meterledger.books import poll_intervals, site_books
 from meterledger.config import PlantConfig
@@ -31,11 +31,10 @@ from meterledger.embedded import embedded_broker, embedded_postgres, free_port
 from meterledger.errors import ConfigError
 from meterledger.local_admin import local_admin_token
 from meterledger.modbus_wiring import device_plan, modbus_simulator, serve_gateway
-from meterledger.scheduler import LedgerScheduler
 from meterledger.settings import Settings
 from meterledger.simulated_events import record_replacements
 from meterledger.supervision import Task, run_until_stopped, serve, wait_started
-from meterledger.validators import History, history, validator
+from meterledger.validators import History, follow_meter_events, history, validator
 from simulators.clock import SimClock
 from simulators.fault_config import MqttGatewaySimulation
 from simulators.meters import MeterModel
@@ -46,7 +45,7 @@ from store.catalog import MeterConfig, PointRef, sync_catalog
 from store.dead_letters import write_dead_letters
 from store.migrate import migrate
 from store.pool import open_pool
-from store.readings import write_readings
+from store.readings import write_packed
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +126,10 @@ async def run_system(
             tasks |= _collector(config, settings, runtime, pool, stack, remembered)
         if "serve" in parts:
             assert pool is not None
+            # The web stack (~0.5 s and ~15 MB of imports) is loaded only where it serves,
+            # so `meterledger collect` does not carry it (issue 4).
+            from api.app import create_app, make_server
+
             books = site_books(config, point_ids)
             intervals = poll_intervals(config, point_ids)
             app = create_app(pool, runtime.registry, books=books, intervals=intervals)
@@ -137,6 +140,8 @@ async def run_system(
             tasks["api"] = serve(server)
         if "schedule" in parts:
             assert pool is not None
+            from meterledger.scheduler import LedgerScheduler  # APScheduler: only here
+
             scheduler = LedgerScheduler(pool, site_books(config, point_ids), config.ledger)
             tasks["scheduler"] = scheduler.run()
         started = functools.partial(wait_started, server)
@@ -227,8 +232,8 @@ def _collector(
     )
     stack.callback(spool.close)
 
-    async def write(rows: Any) -> int:
-        return await write_readings(pool, rows)
+    async def write(packed: bytes, count: int) -> int:
+        return await write_packed(pool, packed, count)
 
     async def write_dead(letters: Any) -> None:
         await write_dead_letters(pool, letters)
@@ -249,10 +254,12 @@ def _collector(
     by_meter = {(ref.meter, ref.point): pid for ref, pid in runtime.point_ids.items()}
     configs = {by_meter[(m.id, p.id)]: p for _, m in config.meters().values() for p in m.points}
     tasks: dict[str, Task] = {"writer": writer.run()}
+    judges: list[Validator] = []
     for source in config.sources.modbus:
         plans = [device_plan(d, by_meter, config.meters()[d.meter][1]) for d in source.devices]
         points = {pid: configs[pid] for plan in plans for pid in plan.point_ids.values()}
         judge = validator(config, points, remembered)
+        judges.append(judge)
         poller = ModbusGatewayPoller(
             source,
             plans,
@@ -269,17 +276,22 @@ def _collector(
         assert runtime.mqtt_url is not None
         meters = {m for source in config.sources.mqtt for m in source.meters}
         points = {pid: configs[pid] for (m, _), pid in by_meter.items() if m in meters}
+        judges.append(validator(config, points, remembered))
         subscriber = MqttSubscriber(
             runtime.mqtt_url,
             config.sources.mqtt,
             by_meter,
             spool,
             metrics,
-            validator=validator(config, points, remembered),
+            validator=judges[-1],
             client_id=config.collector.client_id,
             on_spooled=spooled_elsewhere,
         )
         subscriber.start()
         stack.callback(subscriber.stop)
         runtime.subscriber = subscriber
+    # Replacements and resets recorded while running reach the validators within seconds.
+    interval = config.collector.event_poll_interval
+    known = remembered.discontinuities
+    tasks["meter events"] = follow_meter_events(pool, judges, known, metrics, interval=interval)
     return tasks

@@ -24,6 +24,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from meterledger.embedded import free_port
+from store.reading_rows import unpack_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANT = ROOT / "tests" / "plants" / "small.yaml"
@@ -54,10 +55,23 @@ def spawn(command: str, plant: Path, env: dict[str, str], log: Path) -> subproce
 
 
 def spooled(spool: Path) -> set[tuple[int, datetime]]:
+    """The (point, instant) of every reading in a spool file, read without opening a Spool."""
     with sqlite3.connect(spool) as db:
-        rows = db.execute("SELECT point_id, ts_us FROM spooled").fetchall()
+        batches = db.execute("SELECT data FROM spooled_batch").fetchall()
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return {(p, epoch + timedelta(microseconds=us)) for p, us in rows}
+    rows = [row for (data,) in batches for row in unpack_rows(data)]
+    return {(p, epoch + timedelta(microseconds=us)) for p, us, _, _ in rows}
+
+
+def wait_for_collecting(log: Path, limit: float = 60.0) -> None:
+    """Wait until the collector says it is subscribed (it starts slowly on a busy machine:
+    migrations, catalog, connections); the spool itself is locked while it runs."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if "collector.mqtt: MQTT connected" in log.read_text():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the collector did not connect in {limit} s: {log.read_text()[-2000:]}")
 
 
 def forget_session(url: str, client_id: str) -> None:
@@ -86,7 +100,8 @@ def test_sigkill_and_restart_lose_and_duplicate_nothing(
     simulators = spawn("simulate", plant, env, log)
     collector = spawn("collect", plant, env, log)
     try:
-        time.sleep(6)
+        wait_for_collecting(log)
+        time.sleep(5)  # seconds of readings in the spool before the kill
         collector.send_signal(signal.SIGKILL)
         killed_at = datetime.now(UTC)
         collector.wait(5)

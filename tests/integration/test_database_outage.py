@@ -19,7 +19,7 @@ from meterledger.embedded import free_port
 from store.catalog import PointRef, sync_catalog
 from store.migrate import migrate
 from store.pool import open_pool
-from store.readings import Reading, write_readings
+from store.readings import Reading, write_packed
 
 PLANT = Path(__file__).resolve().parents[1] / "plants" / "small.yaml"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -102,7 +102,7 @@ async def test_spool_holds_readings_through_an_outage(
     registry = CollectorRegistry()
     writer = BatchWriter(
         spool,
-        lambda rows: write_readings(pool, rows),
+        lambda packed, count: write_packed(pool, packed, count),
         CollectorMetrics(registry),
         batch_size=500,
         flush_interval=0.1,

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.decoding import decode, encode
+from collector.decoding import BlockDecoder, decode, encode
 from collector.register_map import DataType, Order, RegisterSpec
 
 INT_RANGES = {
@@ -80,3 +80,58 @@ def test_value_that_does_not_fit_is_refused_with_its_name() -> None:
 
 def test_nan_survives_float_decoding() -> None:
     assert math.isnan(float(decode(spec(DataType.FLOAT32), [0x7FC0, 0])))
+
+
+NUMERIC = [t for t in DataType if t is not DataType.STRING]
+
+
+def bits(value: float) -> bytes:
+    """A float's exact bits, so that NaN payloads and -0.0 compare too."""
+    return struct.pack(">d", value)
+
+
+@st.composite
+def blocks(draw: st.DrawFn) -> tuple[list[tuple[int, RegisterSpec]], list[int]]:
+    """Values of any numeric type, order, scale and offset laid out with gaps, and registers."""
+    fields, offset = [], 0
+    for _ in range(draw(st.integers(0, 8))):
+        offset += draw(st.integers(0, 3))  # a gap the block reads across
+        data_type = draw(st.sampled_from(NUMERIC))
+        field = spec(
+            data_type,
+            draw(st.sampled_from(list(Order))),
+            scale=draw(st.sampled_from([1.0, 0.1, 0.001, 10.0, -2.5])),
+            offset=draw(st.sampled_from([0.0, -5.0, 273.15])),
+        )
+        fields.append((offset, field))
+        offset += field.count
+    if fields and draw(st.booleans()):  # the same registers read as two points
+        fields.append(draw(st.sampled_from(fields)))
+    registers = draw(st.lists(st.integers(0, 0xFFFF), min_size=offset, max_size=offset))
+    return draw(st.permutations(fields)), registers
+
+
+@given(blocks())
+def test_block_decoding_equals_decoding_each_value_alone(
+    block: tuple[list[tuple[int, RegisterSpec]], list[int]],
+) -> None:
+    fields, registers = block
+    alone = [decode(s, registers[o : o + s.count]) for o, s in fields]
+    at_once = BlockDecoder(fields).decode(registers)
+    assert [bits(v) for v in at_once] == [bits(float(v)) for v in alone]
+
+
+@pytest.mark.parametrize("order", list(Order))
+@pytest.mark.parametrize("data_type", NUMERIC)
+def test_block_decoding_reads_each_type_and_order_where_encode_put_it(
+    data_type: DataType, order: Order
+) -> None:
+    value = 1 if data_type is DataType.BOOL else 123
+    field = spec(data_type, order)
+    registers = [0xDEAD, *encode(field, value), 0xBEEF]
+    assert BlockDecoder([(1, field)]).decode(registers) == [float(value)]
+
+
+def test_block_decoder_refuses_strings() -> None:
+    with pytest.raises(ValueError, match="strings"):
+        BlockDecoder([(0, spec(DataType.STRING, length=2))])

@@ -1,4 +1,5 @@
 import math
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from collector.spool import Spool, _from_us, _to_us
 from store.dead_letters import DeadLetter
+from store.reading_rows import pack_rows, unpack_rows
 from store.readings import Reading
 
 T0 = datetime(2026, 3, 29, 0, 59, 59, 123456, tzinfo=UTC)
@@ -85,3 +87,42 @@ def test_full_spool_holds_the_source_until_the_writer_makes_room(tmp_path: Path)
 def test_instants_survive_the_spool_to_the_microsecond(ts: datetime) -> None:
     assert _from_us(_to_us(ts)) == ts
     assert _to_us(ts) == (ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def test_a_peek_may_end_inside_an_append_and_the_rest_stays(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    for start in (0, 3, 6):  # three appends of three
+        spool.append([Reading(1, T0 + timedelta(seconds=start + i), 0.0) for i in range(3)])
+    last, got = spool.peek(5)
+    assert [r.ts for r in got] == [T0 + timedelta(seconds=i) for i in range(5)]
+    spool.remove_through(last)
+    assert spool.depth() == 4
+    assert [r.ts for r in spool.peek(100)[1]] == [T0 + timedelta(seconds=i) for i in range(5, 9)]
+    assert Spool(tmp_path / "spool.db").depth() == 4  # and so it is on disk
+
+
+def test_packed_peek_is_what_the_rows_pack_to(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    spool.append(rows(4))
+    spool.append(rows(2))
+    _, count, packed = spool.peek_packed(5)
+    assert count == 5
+    assert unpack_rows(packed) == spool.peek_rows(5)[1]
+    assert packed == pack_rows(spool.peek_rows(5)[1])
+
+
+def test_rows_of_a_spool_from_before_the_batches_are_adopted(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "spool.db") as old:
+        old.execute(
+            "CREATE TABLE spooled (seq INTEGER PRIMARY KEY AUTOINCREMENT, point_id INTEGER"
+            " NOT NULL, ts_us INTEGER NOT NULL, value REAL, quality INTEGER NOT NULL)"
+        )
+        old.executemany(
+            "INSERT INTO spooled (point_id, ts_us, value, quality) VALUES (?, ?, ?, ?)",
+            [(1, _to_us(T0), 1.5, 0), (2, _to_us(T0), None, 1)],  # NULL: a NaN
+        )
+    spool = Spool(tmp_path / "spool.db")
+    assert spool.depth() == 2
+    first, second = spool.peek(10)[1]
+    assert first == Reading(1, T0, 1.5, 0)
+    assert (second.point_id, second.quality, math.isnan(second.value)) == (2, 1, True)

@@ -1,4 +1,5 @@
 import math
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -133,6 +134,42 @@ def test_noted_reset_before_the_first_reading_is_history() -> None:
     validator = Validator({1: METER})
     validator.note_reset(1, T0)
     assert feed(validator, [3, 0]) == [GOOD, GLITCH]
+
+
+def test_reset_noted_while_running_turns_the_next_fall_into_a_reset() -> None:
+    validator = Validator({1: METER})
+    assert feed(validator, [5000, 5000.05]) == [GOOD, GOOD]
+    validator.note_reset(1, T0 + POLL + POLL / 2)  # recorded after two readings
+    later = [T0 + 2 * POLL, T0 + 3 * POLL]
+    assert [validator.check(1, ts, v, ts) for ts, v in zip(later, [3, 3.05], strict=True)] == [
+        RESET,
+        GOOD,
+    ]
+
+
+def test_reset_noted_after_the_baseline_moved_past_it_is_history() -> None:
+    validator = Validator({1: METER})
+    feed(validator, [5000, 5000.05])
+    validator.note_reset(1, T0)  # the readings since were accepted: nothing restarts
+    ts = T0 + 2 * POLL
+    assert validator.check(1, ts, 3, ts) == GLITCH
+
+
+def test_reset_noted_from_another_thread_applies_at_the_next_check() -> None:
+    validator = Validator({1: METER})
+    feed(validator, [5000])
+    noting = threading.Thread(target=validator.note_reset, args=(1, T0 + POLL / 2))
+    noting.start()
+    noting.join()
+    assert validator.check(1, T0 + POLL, 3, T0 + POLL) == RESET
+
+
+def test_noting_a_reset_of_an_unknown_point_fails_at_once() -> None:
+    validator = Validator({1: METER})
+    assert 1 in validator
+    assert 2 not in validator
+    with pytest.raises(KeyError):
+        validator.note_reset(2, T0)
 
 
 def test_persistent_lower_level_becomes_a_reset() -> None:
