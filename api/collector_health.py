@@ -15,13 +15,13 @@ from prometheus_client import CollectorRegistry
 
 ERRORS = "meterledger_device_errors_total"
 LAST_SUCCESS = "meterledger_device_last_success_timestamp_seconds"
-POLL_SUM = "meterledger_poll_seconds_sum"
-POLL_COUNT = "meterledger_poll_seconds_count"
+DEVICE_POLL_SUM = "meterledger_device_poll_seconds_sum"
+DEVICE_POLL_COUNT = "meterledger_device_poll_seconds_count"
 
 
 @dataclass
 class CollectorHealth:
-    """Per meter: its source, failed polls, last success; per source: mean poll seconds."""
+    """Per meter: its source, failed polls, last success and mean poll seconds."""
 
     reporting: bool = False
     source: dict[str, str] = field(default_factory=dict)
@@ -47,10 +47,10 @@ def collector_health(registry: CollectorRegistry) -> CollectorHealth:
                 health.source[labels["meter"]] = labels["source"]
                 if value > 0:  # the gauge exists from the poller's start, at 0 until a success
                     health.last_success[labels["meter"]] = datetime.fromtimestamp(value, UTC)
-            elif sample.name == POLL_SUM:
+            elif sample.name == DEVICE_POLL_SUM:
                 health.reporting = True
-                sums[labels["source"]] = value
-            elif sample.name == POLL_COUNT:
-                counts[labels["source"]] = value
-    health.poll_mean = {s: sums[s] / n for s, n in counts.items() if n and s in sums}
+                sums[labels["meter"]] = value
+            elif sample.name == DEVICE_POLL_COUNT:
+                counts[labels["meter"]] = value
+    health.poll_mean = {m: sums[m] / n for m, n in counts.items() if n and m in sums}
     return health

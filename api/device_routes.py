@@ -74,7 +74,9 @@ def _device(
         source=source,
         errors=health.errors.get(meter.key, 0) if polled else None,
         last_success=health.last_success.get(meter.key),
-        poll_latency_ms=health.poll_mean[source] * 1000 if source in health.poll_mean else None,
+        poll_latency_ms=(
+            health.poll_mean[meter.key] * 1000 if meter.key in health.poll_mean else None
+        ),
         points=[
             PointHealth(
                 point=r.point,

@@ -84,7 +84,7 @@ class Device(BaseModel):
     )
     last_success: datetime | None = Field(description="the collector's last successful poll")
     poll_latency_ms: float | None = Field(
-        description="mean time to poll one device of its source since the collector started"
+        description="mean time to poll this device since the collector started"
     )
     points: list[PointHealth]
 

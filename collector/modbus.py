@@ -140,6 +140,9 @@ class ModbusGatewayPoller:
         # Label look-ups cost a dict and a lock each; resolve them once, not per poll.
         self._poll_seconds = metrics.poll_seconds.labels(source.id)
         self._readings_in = metrics.readings_in.labels(source.id)
+        self._device_poll = {
+            d.unit_id: metrics.device_poll_seconds.labels(source.id, d.meter) for d in devices
+        }
         self._last_success = {
             d.meter: metrics.last_success.labels(source.id, d.meter) for d in devices
         }
@@ -208,7 +211,9 @@ class ModbusGatewayPoller:
         except DeviceError as exc:
             self._fail(device, state, exc)
             return
-        self._poll_seconds.observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self._poll_seconds.observe(elapsed)
+        self._device_poll[device.unit_id].observe(elapsed)
         now = self._clock()
         check, ts = self._validator.check, datetime.fromtimestamp(tick, UTC)
         stamp = datetime.fromtimestamp(now, UTC)

@@ -112,8 +112,9 @@ async def test_devices_are_offline_after_three_missed_readings_and_carry_the_col
         metrics.device_errors.labels("gw", "grid").inc(3)
         metrics.last_success.labels("gw", "grid").set(now.timestamp())
         metrics.last_success.labels("gw", "ws-a").set(0)  # polled, never answered
-        metrics.poll_seconds.labels("gw").observe(0.010)
-        metrics.poll_seconds.labels("gw").observe(0.030)
+        metrics.device_poll_seconds.labels("gw", "grid").observe(0.010)
+        metrics.device_poll_seconds.labels("gw", "grid").observe(0.030)
+        metrics.device_poll_seconds.labels("gw", "ws-a").observe(0.5)
         devices = (await reads.client.get("/api/v1/sites/works/devices")).json()
     assert alone["collector"] is False
     assert {d["meter"]: d["errors"] for d in alone["items"]}["grid"] is None
@@ -123,7 +124,8 @@ async def test_devices_are_offline_after_three_missed_readings_and_carry_the_col
     assert (grid["online"], ws_a["online"], pv["online"]) == (True, False, False)
     assert pv["last_seen"] is None
     assert (grid["source"], grid["errors"], ws_a["errors"]) == ("gw", 3, 0)
-    assert abs(grid["poll_latency_ms"] - 20.0) < 1e-9
+    assert abs(grid["poll_latency_ms"] - 20.0) < 1e-9, "per device, not per source"
+    assert abs(ws_a["poll_latency_ms"] - 500.0) < 1e-9
     assert ws_a["last_success"] is None
     assert ws_a["points"][0]["quality"] != ["good"], "the newest reading's flags"
     assert grid["points"][0]["quality"] == ["good"]
