@@ -23,10 +23,11 @@ import pytest
 from collector.register_map import load_register_map
 from meterledger.embedded import free_port
 from simulators.clock import SimClock
-from simulators.config import MeterSimulation
-from simulators.meters import ElectricityMeter, GasMeter, MeterModel
+from simulators.config import MeterSimulation, SteamSimulation
+from simulators.meters import ElectricityMeter, GasMeter, MeterModel, SteamMeter
 from simulators.modbus_gateway import Exposure, SimulatedDevice, SimulatedModbusGateway
 from simulators.profiles import DailyProfile
+from simulators.steam import SteamConditions
 
 INSTALL = "apt-get install -y mbpoll"
 INPUT, HOLDING = 3, 4  # mbpoll -t: input registers (function 04), holding registers (03)
@@ -37,25 +38,44 @@ PRINT_REL_TOL = 1e-5
 
 @dataclass(frozen=True)
 class Run:
-    """Consecutive 32-bit values as the maker's table prints them, from one start address.
+    """Consecutive values of one type as the maker's table prints them, from one address.
 
     ``values`` pairs the quantity's name in the simulator with the datasheet's scale
-    (engineering value = raw value on the wire x scale).
+    (engineering value = raw value on the wire x scale + offset).
     """
 
     table: int
-    kind: str  # mbpoll type suffix: "float" (IEEE-754) or "int" (32-bit integer)
+    # mbpoll type suffix: "float" (IEEE-754), "int" (32-bit integer), "" (16-bit register)
+    kind: str
     address: int  # protocol address of the first value, as the datasheet gives it
     values: tuple[tuple[str, float], ...]
-    big_endian_words: bool = True  # ABCD: mbpoll -B
+    big_endian_words: bool = True  # ABCD: mbpoll -B; False reads the low word first
+    unsigned: bool = False  # the datasheet's sign, whichever way mbpoll prints the bits
+    offset: float = 0.0
+
+    @property
+    def words(self) -> int:
+        return 1 if self.kind == "" else 2
 
 
 def floats(table: int, address: int, *values: tuple[str, float]) -> Run:
     return Run(table, "float", address, values)
 
 
-def ints(table: int, address: int, *values: tuple[str, float]) -> Run:
-    return Run(table, "int", address, values)
+def uints(table: int, address: int, *values: tuple[str, float]) -> Run:
+    return Run(table, "int", address, values, unsigned=True)
+
+
+def low_word_first_uints(table: int, address: int, *values: tuple[str, float]) -> Run:
+    return Run(table, "int", address, values, big_endian_words=False, unsigned=True)
+
+
+def uint16s(table: int, address: int, *values: tuple[str, float]) -> Run:
+    return Run(table, "", address, values, unsigned=True)
+
+
+def int16s(table: int, address: int, *values: tuple[str, float], offset: float = 0.0) -> Run:
+    return Run(table, "", address, values, offset=offset)
 
 
 def electricity() -> MeterModel:
@@ -66,6 +86,18 @@ def electricity() -> MeterModel:
 def gas() -> MeterModel:
     spec = MeterSimulation(model="gas", base=12, peak=45, initial=98765.4, seed=5)
     return GasMeter(DailyProfile(spec, "Europe/Berlin"), 98765.4, time.time() // 1, 1)
+
+
+def steam() -> MeterModel:
+    spec = SteamSimulation(
+        model="steam", base=0.5, peak=2.5, initial=41000, seed=6, pressure=0.9, temperature=185
+    )
+    conditions = SteamConditions(
+        spec.seed, spec.pressure, spec.temperature, spec.pressure_swing, spec.temperature_swing
+    )
+    profile = DailyProfile(spec, "Asia/Shanghai")
+    origin = time.time() // 1
+    return SteamMeter(profile, 41000, origin, 1, conditions=conditions, initial_energy=112000)
 
 
 @dataclass(frozen=True)
@@ -185,7 +217,7 @@ DATASITE = Datasheet(
             ("flow", ONE),  # qvbh, base conditions
             ("actual_flow", ONE),  # qvfh, flowing conditions
         ),
-        ints(
+        uints(
             INPUT,
             30145 - 30001,
             ("mass", ONE),  # qm_all
@@ -195,7 +227,27 @@ DATASITE = Datasheet(
     ),
 )
 
-DATASHEETS = (SDM630, DTSU666, DATASITE)
+# Spirax Sarco IM-P192-02 MI Issue 2, p. 45: holding registers 40001... at address 0...,
+# 16-bit values divided by the "received data scale", totals = high x 65536 + low with the
+# low register first. Scales below turn kg, kg/h, barg x100, degC x10, kW and kWh into the
+# simulator's t, t/h, MPa absolute, degC, GJ/h and GJ.
+KG, KWH = 0.001, 0.0036  # kg -> t; kWh -> GJ (and kW -> GJ/h)
+CENTIBAR, P_ATM_MPA = 0.001, 0.101325  # 0.01 bar in MPa; gauge -> absolute
+TVA = Datasheet(
+    "spirax_sarco_tva",
+    4,
+    steam,
+    (
+        low_word_first_uints(HOLDING, 40001 - 40001, ("mass", KG)),  # Total, kg
+        uint16s(HOLDING, 40003 - 40001, ("mass_flow", KG)),  # Flow, kg/h
+        int16s(HOLDING, 40004 - 40001, ("pressure", CENTIBAR), offset=P_ATM_MPA),  # barg x100
+        int16s(HOLDING, 40005 - 40001, ("temperature", 0.1)),  # degC x10
+        uint16s(HOLDING, 40007 - 40001, ("heat_flow", KWH)),  # Power, kW
+        low_word_first_uints(HOLDING, 40008 - 40001, ("energy", KWH)),  # Energy, kWh
+    ),
+)
+
+DATASHEETS = (SDM630, DTSU666, DATASITE, TVA)
 
 
 @pytest.fixture
@@ -214,9 +266,10 @@ async def gateway() -> AsyncIterator[SimulatedModbusGateway]:
         )
         for sheet in DATASHEETS
     ]
-    sim = SimulatedModbusGateway("127.0.0.1", free_port(), devices, SimClock())
+    port = free_port()
+    sim = SimulatedModbusGateway("127.0.0.1", port, devices, SimClock())
     task = asyncio.create_task(sim.run())
-    await _listening(sim.port)
+    await _listening(port)
     yield sim
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -237,7 +290,7 @@ async def _listening(port: int) -> None:
             return
 
 
-def command(mbpoll: str, port: int, unit_id: int, run: Run) -> list[str]:
+def command(mbpoll: str, port: int | str, unit_id: int, run: Run) -> list[str]:
     """One read of the run: mbpoll numbers registers from 1, so the reference is address + 1."""
     return [
         mbpoll,
@@ -248,8 +301,8 @@ def command(mbpoll: str, port: int, unit_id: int, run: Run) -> list[str]:
         "-a",
         str(unit_id),
         "-t",
-        f"{run.table}:{run.kind}",
-        *(["-B"] if run.big_endian_words else []),
+        f"{run.table}:{run.kind}" if run.kind else str(run.table),
+        *(["-B"] if run.big_endian_words and run.words == 2 else []),
         "-r",
         str(run.address + 1),
         "-c",
@@ -278,11 +331,26 @@ async def read(argv: list[str], names: str) -> dict[int, float]:
     return {int(ref): float(value) for ref, value in VALUE_LINE.findall(out.decode())}
 
 
-def matches(raw: float, scale: float, kind: str, exposed: float) -> bool:
-    """Whether what mbpoll printed is the exposed value as the device would publish it."""
-    if kind == "int":  # the device rounds to whole raw steps
-        return abs(raw * scale - exposed) <= scale / 2 + 1e-9 * abs(exposed)
-    return math.isclose(raw * scale, exposed, rel_tol=PRINT_REL_TOL, abs_tol=1e-9)
+def engineering(run: Run, printed: float, scale: float) -> float:
+    """The datasheet's value for what mbpoll printed: raw x scale + offset.
+
+    mbpoll prints 32-bit integers signed; integers are taken back to their bits and read
+    with the sign the datasheet gives, whichever sign mbpoll printed.
+    """
+    if run.kind == "float":
+        return printed * scale + run.offset
+    bits = 16 * run.words
+    raw = printed % (1 << bits)
+    if not run.unsigned and raw >= 1 << (bits - 1):
+        raw -= 1 << bits
+    return raw * scale + run.offset
+
+
+def matches(value: float, scale: float, kind: str, exposed: float) -> bool:
+    """Whether the datasheet's value is the exposed one as the device would publish it."""
+    if kind != "float":  # the device rounds to whole raw steps
+        return abs(value - exposed) <= scale / 2 + 1e-9 * abs(exposed)
+    return math.isclose(value, exposed, rel_tol=PRINT_REL_TOL, abs_tol=1e-9)
 
 
 @pytest.mark.parametrize("sheet", DATASHEETS, ids=lambda s: s.register_map)
@@ -298,14 +366,15 @@ async def test_mbpoll_reads_the_exposed_values_at_the_datasheet_addresses(
         assert len(exposures) == 1, f"{' '.join(argv)} made {len(exposures)} requests"
         exposed = exposures[0].values
         for i, (name, scale) in enumerate(run.values):
-            reference = run.address + 2 * i + 1
+            reference = run.address + run.words * i + 1
             raw = printed[reference]
+            value = engineering(run, raw, scale)
             # The gateway leaves registers the meter model does not provide at 0.
             expected = exposed.get(name, 0.0)
-            if not matches(raw, scale, run.kind, expected):
+            if not matches(value, scale, run.kind, expected):
                 mismatches.append(
-                    f"{name} at {run.address + 2 * i:#06x} (mbpoll -r {reference}): "
-                    f"read {raw} x {scale} = {raw * scale}, meter exposed {expected}"
+                    f"{name} at {reference - 1:#06x} (mbpoll -r {reference}): "
+                    f"read {raw} x {scale} + {run.offset} = {value}, meter exposed {expected}"
                 )
     assert not mismatches, "\n".join(mismatches)
 
