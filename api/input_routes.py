@@ -46,7 +46,8 @@ from ledger.ports import EntryRecord
 from ledger.statements import Status
 from meterledger.errors import InputError, NotFoundError
 from store.access import AuditEntry, Token, append_audit
-from store.ledger_inputs import MAX_EVIDENCE_BYTES, Listed, StoreLedgerInputs, Table
+from store.ledger_input_rows import Listed
+from store.ledger_inputs import MAX_EVIDENCE_BYTES, StoreLedgerInputs, Table
 from store.rollup_source import StoreRollupSource
 from store.statements import StoreStatements
 from store.transaction import SharedConnection, transaction

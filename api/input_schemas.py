@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.write_schemas import LineChangeOut, Note, Reason
 from ledger.ports import EntryRecord, EvidenceRef, InstrumentRecord, ProductionRecord
-from store.ledger_inputs import Listed, Voided
+from store.ledger_input_rows import Listed, Voided
 
 T = TypeVar("T")
 

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 import psycopg
 
@@ -32,39 +31,21 @@ from ledger.ports import (
 )
 from ledger.statements import LineChange
 from meterledger.errors import InputError, StoreError
+from store.ledger_input_rows import (
+    ENTRY_COLUMNS,
+    INSTRUMENT_COLUMNS,
+    PRODUCTION_COLUMNS,
+    Listed,
+    entry_listed,
+    instrument_listed,
+    production_listed,
+)
 from store.statements import record_pending
 from store.transaction import Connections
 
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # the table's CHECK says the same
 
-T = TypeVar("T")
 Table = Literal["manual_entry", "contract_instrument", "production_entry"]
-
-_ENTRY = """e.id, e.category, e.quantity, e.unit, e.description, e.entered_by, e.entered_at,
-            e.factor, e.gas, e.density, e.density_unit, e.evidence,
-            e.voided_at, e.voided_by, e.void_reason"""
-_INSTRUMENT = """i.id, i.kind, i.mwh, i.period_start, i.period_end, i.factor, i.certificates,
-                 i.entered_by, i.entered_at, i.evidence, i.voided_at, i.voided_by,
-                 i.void_reason"""
-_PRODUCTION = """p.id, p.line, p.tonnes, p.source, p.entered_by, p.entered_at,
-                 p.voided_at, p.voided_by, p.void_reason"""
-
-
-@dataclass(frozen=True, slots=True)
-class Voided:
-    """Who voided an input, when, and why."""
-
-    at: datetime
-    by: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Listed(Generic[T]):
-    """An input as listed: the record, and its voiding when it was voided."""
-
-    record: T
-    voided: Voided | None = None
 
 
 class StoreLedgerInputs:
@@ -147,7 +128,7 @@ class StoreLedgerInputs:
             f"""INSERT INTO manual_entry (site_id, period, category, quantity, unit,
                        description, factor, gas, density, density_unit, evidence, entered_by)
                 SELECT id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM site WHERE key = %s
-                RETURNING {_ENTRY.replace("e.", "")}""",
+                RETURNING {ENTRY_COLUMNS.replace("e.", "")}""",
             (
                 str(month),
                 category,
@@ -170,7 +151,7 @@ class StoreLedgerInputs:
     ) -> list[Listed[EntryRecord]]:
         """A site's entries (of one month, or all), oldest first; voided ones on request."""
         rows = await self._rows(
-            f"""SELECT {_ENTRY} FROM manual_entry e JOIN site s ON s.id = e.site_id
+            f"""SELECT {ENTRY_COLUMNS} FROM manual_entry e JOIN site s ON s.id = e.site_id
                 WHERE s.key = %s AND (%s::text IS NULL OR e.period = %s)
                   AND (%s OR e.voided_at IS NULL)
                 ORDER BY e.entered_at, e.id""",
@@ -200,7 +181,7 @@ class StoreLedgerInputs:
             f"""INSERT INTO contract_instrument (site_id, kind, mwh, period_start, period_end,
                        factor, certificates, evidence, entered_by)
                 SELECT id, %s, %s, %s, %s, %s, %s, %s, %s FROM site WHERE key = %s
-                RETURNING {_INSTRUMENT.replace("i.", "")}""",
+                RETURNING {INSTRUMENT_COLUMNS.replace("i.", "")}""",
             (
                 kind,
                 _text("mwh", mwh),
@@ -222,7 +203,8 @@ class StoreLedgerInputs:
         start = month.first_day if month else None
         end = month.next().first_day if month else None
         rows = await self._rows(
-            f"""SELECT {_INSTRUMENT} FROM contract_instrument i JOIN site s ON s.id = i.site_id
+            f"""SELECT {INSTRUMENT_COLUMNS} FROM contract_instrument i
+                JOIN site s ON s.id = i.site_id
                 WHERE s.key = %s AND (%s::date IS NULL OR
                       (i.period_start < %s::date AND i.period_end > %s::date))
                   AND (%s OR i.voided_at IS NULL)
@@ -248,7 +230,7 @@ class StoreLedgerInputs:
         """
         sql = f"""INSERT INTO production_entry (site_id, period, line, tonnes, source, entered_by)
                   SELECT id, %s, %s, %s, %s, %s FROM site WHERE key = %s
-                  RETURNING {_PRODUCTION.replace("p.", "")}"""
+                  RETURNING {PRODUCTION_COLUMNS.replace("p.", "")}"""
         params = (str(month), line, _text("tonnes", tonnes), source, entered_by, site)
         try:
             async with self._pool.connection() as conn, conn.transaction():
@@ -270,20 +252,20 @@ class StoreLedgerInputs:
             raise _refused("production", exc) from exc
         if row is None:
             raise InputError("site", site, "no such site")
-        return _production(row).record
+        return production_listed(row).record
 
     async def production(
         self, site: str, month: Month | None = None, *, voided: bool = False
     ) -> list[Listed[ProductionRecord]]:
         """A site's production figures (of one month, or all), oldest first."""
         rows = await self._rows(
-            f"""SELECT {_PRODUCTION} FROM production_entry p JOIN site s ON s.id = p.site_id
+            f"""SELECT {PRODUCTION_COLUMNS} FROM production_entry p JOIN site s ON s.id = p.site_id
                 WHERE s.key = %s AND (%s::text IS NULL OR p.period = %s)
                   AND (%s OR p.voided_at IS NULL)
                 ORDER BY p.entered_at, p.id""",
             (site, _month(month), _month(month), voided),
         )
-        return [_production(row) for row in rows]
+        return [production_listed(row) for row in rows]
 
     async def void(
         self, site: str, table: Table, input_id: int, voided_by: str, reason: str
@@ -326,11 +308,11 @@ class StoreLedgerInputs:
 
     async def _entries(self, rows: Sequence[tuple[Any, ...]]) -> list[Listed[EntryRecord]]:
         refs = await self._evidence([sha for row in rows for sha in row[11]])
-        return [_entry(row, refs) for row in rows]
+        return [entry_listed(row, refs) for row in rows]
 
     async def _instruments(self, rows: Sequence[tuple[Any, ...]]) -> list[Listed[InstrumentRecord]]:
         refs = await self._evidence([sha for row in rows for sha in row[9]])
-        return [_instrument(row, refs) for row in rows]
+        return [instrument_listed(row, refs) for row in rows]
 
     async def _evidence(self, digests: Sequence[str]) -> dict[str, EvidenceRef]:
         if not digests:
@@ -373,51 +355,3 @@ def _text(field: str, value: Decimal) -> str:
 
 def _month(month: Month | None) -> str | None:
     return None if month is None else str(month)
-
-
-def _voided(at: datetime | None, by: str | None, reason: str | None) -> Voided | None:
-    return None if at is None else Voided(at, by or "", reason or "")
-
-
-def _entry(row: tuple[Any, ...], refs: dict[str, EvidenceRef]) -> Listed[EntryRecord]:
-    (id_, category, quantity, unit, description, by, at, factor, gas, density, density_unit,
-     evidence, voided_at, voided_by, reason) = row  # fmt: skip
-    record = EntryRecord(
-        id=id_,
-        category=category,
-        quantity=Decimal(quantity),
-        unit=unit,
-        description=description,
-        entered_by=by,
-        entered_at=at,
-        factor=factor,
-        gas=gas,
-        density=None if density is None else Decimal(density),
-        density_unit=density_unit,
-        evidence=tuple(refs[sha] for sha in evidence),
-    )
-    return Listed(record, _voided(voided_at, voided_by, reason))
-
-
-def _instrument(row: tuple[Any, ...], refs: dict[str, EvidenceRef]) -> Listed[InstrumentRecord]:
-    (id_, kind, mwh, start, end, factor, certificates, by, at, evidence, voided_at, voided_by,
-     reason) = row  # fmt: skip
-    record = InstrumentRecord(
-        id=id_,
-        kind=kind,
-        mwh=Decimal(mwh),
-        period_start=start,
-        period_end=end,
-        factor=Decimal(factor),
-        certificates=tuple(certificates),
-        entered_by=by,
-        entered_at=at,
-        evidence=tuple(refs[sha] for sha in evidence),
-    )
-    return Listed(record, _voided(voided_at, voided_by, reason))
-
-
-def _production(row: tuple[Any, ...]) -> Listed[ProductionRecord]:
-    id_, line, tonnes, source, by, at, voided_at, voided_by, reason = row
-    record = ProductionRecord(id_, line, Decimal(tonnes), source, by, at)
-    return Listed(record, _voided(voided_at, voided_by, reason))
