@@ -27,13 +27,12 @@ from api.ledger_routes import ledger_router
 from api.me_routes import me_router
 from api.observability import HttpMetrics, RequestMetrics
 from api.problems import install as install_problems
-from api.schemas import Health, LiveResponse, LiveValue
+from api.schemas import Health, LiveResponse
 from api.series_routes import series_router
-from api.stream import LiveFeed, stream_router
+from api.stream import LiveFeed, live_value, stream_router
 from api.workflow_routes import workflow_router
 from ledger.close import SiteBook
 from meterledger.errors import StoreError
-from store.quality import quality_names
 from store.readings import latest_values, ping
 
 
@@ -74,24 +73,7 @@ def create_app(
     async def live(who: Caller) -> LiveResponse:
         """The latest value of every point, with unit, timestamp and quality flags."""
         rows = await latest_values(pool)
-        return LiveResponse(
-            items=[
-                LiveValue(
-                    site=r.site,
-                    meter=r.meter,
-                    point=r.point,
-                    point_id=r.point_id,
-                    quantity=r.quantity,
-                    unit=r.unit,
-                    kind=r.kind,  # type: ignore[arg-type]
-                    ts=r.ts,
-                    value=r.value,
-                    quality=None if r.quality is None else quality_names(r.quality),
-                )
-                for r in rows
-                if sees(who, r.site)
-            ]
-        )
+        return LiveResponse(items=[live_value(r) for r in rows if sees(who, r.site)])
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -20,8 +20,7 @@ from store import catalog_reads
 from store.catalog import KEY_PATTERN
 from store.catalog_reads import MeterRow
 from store.quality import quality_names
-from store.readings import LatestValue
-from store.site_readings import latest_of_site
+from store.readings import LatestValue, latest_values
 
 SiteKey = Annotated[str, Path(pattern=KEY_PATTERN, examples=["shenyang-dairy"])]
 DEFAULT_INTERVAL = 900.0  # seconds: what the ledger assumes of a point with no known source
@@ -41,7 +40,7 @@ def device_router(
         meters = await catalog_reads.meters(pool, site, limit=MAX_METERS)
         if not meters and not await catalog_reads.sites(pool, key=site, limit=1):
             raise NotFoundError("site", site)
-        latest = await latest_of_site(pool, site)
+        latest = await latest_values(pool, site)
         health = collector_health(registry)
         now = datetime.now(UTC)
         items = [_device(m, latest, health, intervals, now) for m in meters]

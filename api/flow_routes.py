@@ -14,7 +14,7 @@ from api.schemas_dashboard import Flow
 from meterledger.errors import NotFoundError
 from store import catalog_reads
 from store.catalog import KEY_PATTERN
-from store.site_readings import latest_of_site
+from store.readings import latest_values
 
 SiteKey = Annotated[str, Path(pattern=KEY_PATTERN, examples=["shenyang-dairy"])]
 MAX_METERS = 1000
@@ -31,7 +31,7 @@ def flow_router(pool: AsyncConnectionPool) -> APIRouter:
         if not found:
             raise NotFoundError("site", site)
         meters = await catalog_reads.meters(pool, site, limit=MAX_METERS)
-        latest = await latest_of_site(pool, site)
+        latest = await latest_values(pool, site)
         return Flow(site=site, timezone=found[0].timezone, carriers=carrier_flows(meters, latest))
 
     return router

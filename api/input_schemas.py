@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from fastapi import UploadFile
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.write_schemas import LineChangeOut, Note, Reason
-from ledger.ports import EntryRecord, EvidenceRef, InstrumentRecord, ProductionRecord
 from store.ledger_input_rows import Listed, Voided
 
 T = TypeVar("T")
@@ -92,26 +91,37 @@ class ProductionIn(BaseModel):
 
 
 class EvidenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from `ledger.ports.EvidenceRef`
+
     sha256: str = Field(description="SHA-256 of the file's bytes, as stored")
     filename: str
     media_type: str
     size: int
 
-    @classmethod
-    def of(cls, ref: EvidenceRef) -> EvidenceOut:
-        return cls(
-            sha256=ref.sha256, filename=ref.filename, media_type=ref.media_type, size=ref.size
-        )
-
 
 class VoidedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from `store...Voided`
+
     at: datetime
     by: str
     reason: str
 
+
+class ListedOut(BaseModel):
+    """An input as listed: read field by field from its ledger record, plus its voiding."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    voided: VoidedOut | None = None
+
     @classmethod
-    def of(cls, voided: Voided | None) -> VoidedOut | None:
-        return None if voided is None else cls(at=voided.at, by=voided.by, reason=voided.reason)
+    def of(cls, listed: Listed[Any]) -> Self:
+        shown = cls.model_validate(listed.record)
+        return shown.model_copy(update={"voided": _voided(listed.voided)})
+
+
+def _voided(voided: Voided | None) -> VoidedOut | None:
+    return None if voided is None else VoidedOut.model_validate(voided)
 
 
 class MonthEffect(BaseModel):
@@ -125,7 +135,7 @@ class MonthEffect(BaseModel):
     )
 
 
-class EntryOut(BaseModel):
+class EntryOut(ListedOut):
     id: int
     category: str
     quantity: Decimal
@@ -138,26 +148,6 @@ class EntryOut(BaseModel):
     entered_by: str
     entered_at: datetime
     evidence: list[EvidenceOut]
-    voided: VoidedOut | None = None
-
-    @classmethod
-    def of(cls, listed: Listed[EntryRecord]) -> EntryOut:
-        r = listed.record
-        return cls(
-            id=r.id,
-            category=r.category,
-            quantity=r.quantity,
-            unit=r.unit,
-            description=r.description,
-            factor=r.factor,
-            gas=r.gas,
-            density=r.density,
-            density_unit=r.density_unit,
-            entered_by=r.entered_by,
-            entered_at=r.entered_at,
-            evidence=[EvidenceOut.of(e) for e in r.evidence],
-            voided=VoidedOut.of(listed.voided),
-        )
 
 
 class EntryAdded(EntryOut):
@@ -166,7 +156,7 @@ class EntryAdded(EntryOut):
     months: list[MonthEffect]
 
 
-class InstrumentOut(BaseModel):
+class InstrumentOut(ListedOut):
     id: int
     kind: str
     mwh: Decimal
@@ -177,51 +167,19 @@ class InstrumentOut(BaseModel):
     entered_by: str
     entered_at: datetime
     evidence: list[EvidenceOut]
-    voided: VoidedOut | None = None
-
-    @classmethod
-    def of(cls, listed: Listed[InstrumentRecord]) -> InstrumentOut:
-        r = listed.record
-        return cls(
-            id=r.id,
-            kind=r.kind,
-            mwh=r.mwh,
-            period_start=r.period_start,
-            period_end=r.period_end,
-            factor=r.factor,
-            certificates=list(r.certificates),
-            entered_by=r.entered_by,
-            entered_at=r.entered_at,
-            evidence=[EvidenceOut.of(e) for e in r.evidence],
-            voided=VoidedOut.of(listed.voided),
-        )
 
 
 class InstrumentAdded(InstrumentOut):
     months: list[MonthEffect]
 
 
-class ProductionOut(BaseModel):
+class ProductionOut(ListedOut):
     id: int
     line: str
     tonnes: Decimal
     source: str
     entered_by: str
     entered_at: datetime
-    voided: VoidedOut | None = None
-
-    @classmethod
-    def of(cls, listed: Listed[ProductionRecord]) -> ProductionOut:
-        r = listed.record
-        return cls(
-            id=r.id,
-            line=r.line,
-            tonnes=r.tonnes,
-            source=r.source,
-            entered_by=r.entered_by,
-            entered_at=r.entered_at,
-            voided=VoidedOut.of(listed.voided),
-        )
 
 
 class ProductionAdded(ProductionOut):

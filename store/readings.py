@@ -25,6 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 from meterledger.errors import StoreError
 from store.quality import REJECTED
 from store.reading_rows import ReadingRow, copy_stream, hourly_copy, pack_rows, to_us
+from store.transaction import Connections
 
 
 class Reading(NamedTuple):
@@ -158,14 +159,16 @@ LEFT JOIN LATERAL (
     SELECT ts, value, quality FROM reading
     WHERE reading.point_id = p.id ORDER BY ts DESC LIMIT 1
 ) r ON true
+WHERE %(site)s::text IS NULL OR s.key = %(site)s
 ORDER BY s.key, m.key, p.key"""
 
 
-async def latest_values(pool: AsyncConnectionPool) -> list[LatestValue]:
-    """The newest reading of every point in the catalog (None where it has none yet)."""
+async def latest_values(pool: Connections, site: str | None = None) -> list[LatestValue]:
+    """The newest reading of every point in the catalog, or of ``site``'s points only
+    (value None where a point has none yet)."""
     try:
         async with pool.connection() as conn:
-            cur = await conn.execute(_LATEST)
+            cur = await conn.execute(_LATEST, {"site": site})
             return [LatestValue(*row) for row in await cur.fetchall()]
     except psycopg.Error as exc:
         raise StoreError(f"reading latest values: {exc}") from exc

@@ -54,3 +54,18 @@ async def test_latest_lists_points_without_readings_too(
     assert len(rows) == len(point_ids)
     assert all(r.value is None and r.ts is None for r in rows)
     assert {(r.meter, r.point, r.unit) for r in rows} >= {("boiler-gas", "volume", "Nm3")}
+
+
+async def test_latest_of_one_site_lists_its_points_only(
+    database_url: str, point_ids: dict[PointRef, int]
+) -> None:
+    pool = await open_pool(database_url)
+    try:
+        ours = await latest_values(pool, "test-site")
+        nobody = await latest_values(pool, "no-such-site")
+    finally:
+        await pool.close()
+    assert {r.point_id for r in ours} == {
+        pid for ref, pid in point_ids.items() if ref.site == "test-site"
+    }
+    assert nobody == []
