@@ -128,8 +128,11 @@ def _dimensionality(unit: str) -> object:
 
     try:
         return registry().get_dimensionality(unit)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError) as exc:
+    except pint.errors.PintError as exc:
         raise UnitError(pretty(unit), f"unknown unit ({exc})") from exc
+    except Exception as exc:  # pint's parser fails on odd text in any way
+        # (AssertionError, tokenize errors, AttributeError, ...): all mean "not a unit".
+        raise UnitError(pretty(unit), f"not a unit ({type(exc).__name__})") from exc
 
 
 @functools.cache

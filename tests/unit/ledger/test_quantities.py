@@ -91,6 +91,13 @@ def test_floats_are_refused() -> None:
         q("NaN", "kWh")
 
 
+@pytest.mark.parametrize("text", ["¨I\xf1\x8f\x98\xb9𩟹È¯*\x1e¼", "kWh)(", "**", "1/"])
+def test_text_that_breaks_the_parser_is_a_unit_error(text: str) -> None:
+    """Found by the API's contract test: pint failed with an AssertionError, a 500."""
+    with pytest.raises(UnitError):
+        dimension(text)
+
+
 def test_unknown_unit_is_named() -> None:
     with pytest.raises(UnitError, match="kWhh: unknown unit"):
         q(1, "kWhh")
