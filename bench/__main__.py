@@ -23,7 +23,7 @@ from bench import (
     polling,
 )
 from bench.report import Result
-from bench.services import Services, open_services
+from bench.services import Services, open_services, own_database
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,8 @@ async def run_all(selected: Sequence[Benchmark]) -> int:
         print(header(services), flush=True)
         for benchmark in selected:
             try:
-                line = (await benchmark.run(services)).line()
+                async with own_database(services) as own:
+                    line = (await benchmark.run(own)).line()
             except Exception as exc:  # one broken benchmark must not hide the others' figures
                 line = f"{benchmark.name}: failed ({type(exc).__name__}: {exc})"
                 failed = 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import tempfile
 import uuid
@@ -29,7 +30,7 @@ from store.migrate import migrate, status
 class Services:
     """What every benchmark is handed."""
 
-    database_url: str  # a database of this run only
+    database_url: str  # a database of this run only; see `own_database`
     mqtt_url: str | None  # None unless a selected benchmark needs a broker
     workdir: Path  # scratch space (spools), removed after the run
     database: str  # e.g. "TimescaleDB 2.19.3 on PostgreSQL 17.5, embedded"
@@ -76,6 +77,18 @@ async def open_services(*, broker: bool) -> AsyncIterator[Services]:
                 mqtt_url = await stack.enter_async_context(embedded_broker(workdir))
                 broker_name = "embedded"
         yield Services(database_url, mqtt_url, workdir, database, broker_name)
+
+
+@contextlib.asynccontextmanager
+async def own_database(services: Services) -> AsyncIterator[Services]:
+    """The same services with a fresh database of their own, dropped on exit.
+
+    Each benchmark gets one: rows another left behind (tens of millions from ``ingest``)
+    and the autovacuum they start would otherwise slow the next one's queries.
+    """
+    with fresh_database(services.database_url) as database_url:
+        await asyncio.to_thread(migrate, database_url)
+        yield dataclasses.replace(services, database_url=database_url)
 
 
 def _host(url: str) -> str:
