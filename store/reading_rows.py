@@ -69,17 +69,17 @@ def copy_buffer(rows: Iterable[ReadingRow]) -> bytes:
 _HOUR_US = 3_600_000_000  # PostgreSQL's epoch is on a whole UTC hour, so hours align
 _REJECTED = int(REJECTED)
 # reading_hourly's columns: int4 point, timestamptz hour, int4 n, float8 sum, min, max,
-# timestamptz first, last.
-_HOURLY_ROW = struct.Struct(">hiiiqiiididid" + "iqiq")
+# timestamptz first, last, then the first reading's float8 value and int4 flags, the last's.
+_HOURLY_ROW = struct.Struct(">hiiiqiiididid" + "iqiq" + "idii" + "idii")
 
 
 def hourly_copy(packed: bytes) -> tuple[int, bytes]:
     """The hourly statistics of packed rows as a binary COPY stream, and how many hours.
 
     Per point and UTC hour, of the accepted rows only (no REJECTED flag, not NaN, as
-    migration 0004 and the ledger define them): count, sum, min, max, first and last
-    instant. Summed here because the database's second pass over a batch cost a fifth of
-    the write (issue 4).
+    migration 0004 and the ledger define them): count, sum, min, max, and the first and
+    last reading (instant, value, flags; migration 0010). Summed here because the
+    database's second pass over a batch cost a fifth of the write (issue 4).
     """
     stats: dict[tuple[int, int], list[float]] = {}
     for _, _, point, _, t, _, value, _, quality in _ROW.iter_unpack(packed):
@@ -88,7 +88,7 @@ def hourly_copy(packed: bytes) -> tuple[int, bytes]:
         key = (point, t - t % _HOUR_US)
         s = stats.get(key)
         if s is None:
-            stats[key] = [1, value, value, value, t, t]
+            stats[key] = [1, value, value, value, t, t, value, quality, value, quality]
             continue
         s[0] += 1
         s[1] += value
@@ -97,12 +97,14 @@ def hourly_copy(packed: bytes) -> tuple[int, bytes]:
         elif value > s[3]:
             s[3] = value
         if t < s[4]:
-            s[4] = t
+            s[4], s[6], s[7] = t, value, quality
         elif t > s[5]:
-            s[5] = t
+            s[5], s[8], s[9] = t, value, quality
     pack = _HOURLY_ROW.pack
     rows = [
-        pack(8, 4, p, 8, hour, 4, int(n), 8, total, 8, low, 8, high, 8, int(first), 8, int(last))
-        for (p, hour), (n, total, low, high, first, last) in stats.items()
-    ]
+        pack(12, 4, p, 8, hour, 4, int(n), 8, total, 8, low, 8, high, 8, int(first), 8, int(last),
+             8, first_value, 4, int(first_q), 8, last_value, 4, int(last_q))
+        for (p, hour), (n, total, low, high, first, last, first_value, first_q, last_value, last_q)
+        in stats.items()
+    ]  # fmt: skip
     return len(rows), copy_stream(rows)

@@ -45,8 +45,8 @@ CREATE TEMP TABLE IF NOT EXISTS reading_in (
 _HOURLY_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS reading_hourly_in (LIKE reading_hourly) ON COMMIT DELETE ROWS"""
 _COPY_HOURLY = (
-    "COPY reading_hourly_in (point_id, hour, n, sum, min, max, first_ts, last_ts)"
-    " FROM STDIN (FORMAT BINARY)"
+    "COPY reading_hourly_in (point_id, hour, n, sum, min, max, first_ts, last_ts,"
+    " first_value, first_quality, last_value, last_quality) FROM STDIN (FORMAT BINARY)"
 )
 _COPY_DIRECT = "COPY reading (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)"
 _COPY_STAGED = "COPY reading_in (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)"
@@ -57,7 +57,15 @@ _ADD_HOURLY = """
         n = h.n + EXCLUDED.n, sum = h.sum + EXCLUDED.sum,
         min = least(h.min, EXCLUDED.min), max = greatest(h.max, EXCLUDED.max),
         first_ts = least(h.first_ts, EXCLUDED.first_ts),
-        last_ts = greatest(h.last_ts, EXCLUDED.last_ts)"""
+        last_ts = greatest(h.last_ts, EXCLUDED.last_ts),
+        first_value = CASE WHEN EXCLUDED.first_ts < h.first_ts
+                           THEN EXCLUDED.first_value ELSE h.first_value END,
+        first_quality = CASE WHEN EXCLUDED.first_ts < h.first_ts
+                             THEN EXCLUDED.first_quality ELSE h.first_quality END,
+        last_value = CASE WHEN EXCLUDED.last_ts > h.last_ts
+                          THEN EXCLUDED.last_value ELSE h.last_value END,
+        last_quality = CASE WHEN EXCLUDED.last_ts > h.last_ts
+                            THEN EXCLUDED.last_quality ELSE h.last_quality END"""
 
 
 def _hourly(rows: str) -> str:
@@ -65,7 +73,9 @@ def _hourly(rows: str) -> str:
     return f"""
     INSERT INTO reading_hourly AS h
     SELECT point_id, date_trunc('hour', ts, 'UTC'), count(*), sum(value), min(value),
-           max(value), min(ts), max(ts)
+           max(value), min(ts), max(ts),
+           (array_agg(value ORDER BY ts))[1], (array_agg(quality ORDER BY ts))[1],
+           (array_agg(value ORDER BY ts DESC))[1], (array_agg(quality ORDER BY ts DESC))[1]
     FROM {rows} WHERE quality & {int(REJECTED)} = 0 AND value <> 'NaN'
     GROUP BY 1, 2
     {_ADD_HOURLY}"""

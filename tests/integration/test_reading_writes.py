@@ -52,17 +52,21 @@ def stored(url: str) -> list[tuple[int, datetime, float, int]]:
 def hourly(url: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(
-            "SELECT point_id, hour, n, sum, min, max, first_ts, last_ts FROM reading_hourly"
+            "SELECT point_id, hour, n, sum, min, max, first_ts, last_ts, first_value,"
+            " first_quality, last_value, last_quality FROM reading_hourly"
             " ORDER BY point_id, hour"
         ).fetchall()
 
 
 def recomputed(url: str) -> list[tuple[object, ...]]:
-    """The hourly statistics as migration 0004 computes them from the whole table."""
+    """The hourly statistics as migrations 0004 and 0010 compute them from the whole table."""
     with psycopg.connect(url) as conn:
         return conn.execute(
             """SELECT point_id, date_trunc('hour', ts, 'UTC'), count(*), sum(value), min(value),
-                      max(value), min(ts), max(ts)
+                      max(value), min(ts), max(ts),
+                      (array_agg(value ORDER BY ts))[1], (array_agg(quality ORDER BY ts))[1],
+                      (array_agg(value ORDER BY ts DESC))[1],
+                      (array_agg(quality ORDER BY ts DESC))[1]
                FROM reading WHERE quality & 89 = 0 AND value <> 'NaN'
                GROUP BY 1, 2 ORDER BY 1, 2"""
         ).fetchall()
@@ -103,6 +107,28 @@ async def test_a_batch_with_stored_rows_stores_only_the_new_ones(
     assert [r[2] for r in stored(database_url)] == [float(s) for s in range(60)]
     assert hourly(database_url) == recomputed(database_url)  # nothing counted twice
     assert await write_rows(pool, again) == 0
+
+
+async def test_late_rows_move_an_hours_first_and_last_reading(
+    database_url: str, pool: AsyncConnectionPool, points: tuple[int, int]
+) -> None:
+    """What the series reads as the counter around a boundary follows late and early rows."""
+    grid, _ = points
+    wrap = int(Quality.COUNTER_WRAP)
+    await write_rows(pool, rows(grid, 10, 10))  # seconds 10-19: 00:59:40 to 00:59:49
+    await write_rows(pool, rows(grid, 2, 3, wrap) + rows(grid, 25, 2))  # earlier and later
+    await write_rows(pool, rows(grid, 1, 1) + rows(grid, 2, 1))  # the staged path: one repeat
+    await write_rows(pool, rows(grid, 0, 1, int(Quality.SPIKE)))  # rejected: not the first
+    first_hour = hourly(database_url)[0]
+    assert first_hour[6:] == (
+        T0 + timedelta(seconds=1),
+        T0 + timedelta(seconds=26),
+        1.0,
+        0,
+        26.0,
+        0,
+    )
+    assert hourly(database_url) == recomputed(database_url)
 
 
 async def test_readings_and_rows_are_the_same_write(
