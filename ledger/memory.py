@@ -51,7 +51,7 @@ class MemorySource:
     ) -> None:
         self._bits = bits
         self._readings = {
-            point: sorted((r for r in rows if not r.quality & bits.rejected), key=_ts)
+            point: sorted((r for r in rows if _accepted(r, bits.rejected)), key=_ts)
             for point, rows in readings.items()
         }
         self._times = {point: [r.ts for r in rows] for point, rows in self._readings.items()}
@@ -106,6 +106,11 @@ class MemorySource:
 def _bucket(ts: datetime, interval: Interval, width: timedelta) -> datetime:
     """The start of the bucket holding ``ts``, buckets aligned on the interval's start."""
     return interval.start + (ts - interval.start) // width * width
+
+
+def _accepted(reading: Reading, rejected: int) -> bool:
+    """No rejecting flag and a number: NaN has no place in a counter's arithmetic."""
+    return not reading.quality & rejected and reading.value == reading.value
 
 
 def _ts(row: Reading | MeterEvent) -> datetime:

@@ -39,11 +39,11 @@ MICROSECOND = timedelta(microseconds=1)
 _AROUND = f"""
 (SELECT 0, ts, value, quality FROM reading
  WHERE point_id = %(p)s AND ts < %(t)s AND quality & {int(REJECTED)} = 0
- ORDER BY ts DESC LIMIT 1)
+ AND value <> 'NaN' ORDER BY ts DESC LIMIT 1)
 UNION ALL
 (SELECT 1, ts, value, quality FROM reading
  WHERE point_id = %(p)s AND ts >= %(t)s AND quality & {int(REJECTED)} = 0
- ORDER BY ts LIMIT 1)"""
+ AND value <> 'NaN' ORDER BY ts LIMIT 1)"""
 
 # Breaks a page at a time, in time order. Without statistics on ``quality & 6`` the
 # planner takes most of a point's readings for breaks, so a query over the whole month
@@ -62,6 +62,7 @@ FROM (
 LEFT JOIN LATERAL (
     SELECT ts, value, quality FROM reading r
     WHERE r.point_id = b.point_id AND r.ts < b.ts AND r.quality & {int(REJECTED)} = 0
+      AND r.value <> 'NaN'
     ORDER BY r.ts DESC LIMIT 1
 ) prev ON true
 ORDER BY b.ts"""

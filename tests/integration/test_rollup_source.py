@@ -1,5 +1,6 @@
 """The store's roll-up ports agree with the in-memory reference on the same readings."""
 
+import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,8 @@ WRAP = 100_000.0
 
 
 def counter_readings(point: int) -> list[Reading]:
-    """A 15-minute counter across the end of March, with a wrap, a glitch, a gap, a swap."""
+    """A 15-minute counter across the end of March, with a wrap, a glitch, a gap, a swap,
+    and two NaN readings with no flag on the last day's midnight (Berlin)."""
     start = MARCH.interval.end - timedelta(days=2)
     rows, value = [], 99_000.0
     for i in range(4 * 24 * 4):
@@ -42,6 +44,9 @@ def counter_readings(point: int) -> list[Reading]:
             quality = int(Quality.COUNTER_WRAP)
         if i == 250:
             rows.append(Reading(point, ts, 0.0, int(Quality.GLITCH)))
+            continue
+        if i in (191, 192):  # unflagged NaN, as a careless writer could store: not a reading
+            rows.append(Reading(point, ts, math.nan, 0))
             continue
         if i == 300:  # replaced by a new meter starting at 5
             value = 5.0
