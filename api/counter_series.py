@@ -4,7 +4,9 @@ Each bucket is what `ledger.rollup.roll_up_counter` states for it: the counter's
 at both boundaries (read, or interpolated between the readings either side), with wraps,
 replacements, resets and ratio changes corrected from the flagged readings and the meter
 events. It runs over `store.series.PrefetchedCounterSource`, so a page of buckets costs a
-fixed handful of queries, not a handful per bucket.
+fixed handful of queries, not a handful per bucket, and reads each boundary's
+neighbours as a plain `store.series.Edge`, building the ledger's readings only for the
+buckets that go through its roll-up.
 
 The ledger's walk costs about 0.1 ms of CPU per bucket, most of it building the evidence
 an auditor reads; a month at 1 h would spend 80 ms on it. Most buckets are *plain*: both
@@ -22,23 +24,23 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
+from typing import NamedTuple
 
 from ledger.consumption import CounterCount
 from ledger.counters import ARITHMETIC, CounterPoint, Knot, Role, interpolate, to_decimal
 from ledger.periods import Interval
-from ledger.ports import Bracket, Break, MeterEvent, Reading
+from ledger.ports import Break, MeterEvent, Reading
 from ledger.rollup import COUNTER_BOUNDARY, COUNTER_INTERPOLATED, roll_up_counter
-from store.series import PrefetchedCounterSource
+from store.series import Edge, PrefetchedCounterSource
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class Consumption:
-    """A counter's consumption over one bucket and how it was found."""
+class Consumption(NamedTuple):
+    """A counter's consumption over one bucket and how it was found (a named tuple: a
+    page builds hundreds, several times faster than a frozen dataclass)."""
 
     quantity: Decimal
     method: str
@@ -51,7 +53,7 @@ async def consumption(
     point: CounterPoint,
     bounds: Sequence[datetime],
     source: PrefetchedCounterSource,
-    brackets: dict[datetime, Bracket],
+    edges: dict[datetime, Edge],
     breaks: Sequence[Break],
     events: Sequence[MeterEvent],
     *,
@@ -66,7 +68,7 @@ async def consumption(
     out = []
     values: dict[datetime, Decimal] = {}
     for start, end in itertools.pairwise(bounds):
-        first, last = brackets[start], brackets[end]
+        first, last = edges[start], edges[end]
         if shortcut and _plain(point, first, last, start, end, touched):
             out.append(_straight(point, first, last, start, end, values))
             continue
@@ -86,8 +88,8 @@ async def consumption(
 
 def _straight(
     point: CounterPoint,
-    first: Bracket,
-    last: Bracket,
+    first: Edge,
+    last: Edge,
     start: datetime,
     end: datetime,
     values: dict[datetime, Decimal],
@@ -97,30 +99,34 @@ def _straight(
     if point.multiplier != 1:
         with localcontext(ARITHMETIC):
             advance *= point.multiplier
-    exact = first.after is not None and first.after.ts == start
-    exact = exact and last.after is not None and last.after.ts == end
+    exact = first.after_ts == start and last.after_ts == end
     method = COUNTER_BOUNDARY if exact else COUNTER_INTERPOLATED
     return Consumption(advance, method, ZERO, (), ())
 
 
 def _plain(
     point: CounterPoint,
-    first: Bracket,
-    last: Bracket,
+    first: Edge,
+    last: Edge,
     start: datetime,
     end: datetime,
     touched: Sequence[datetime],
 ) -> bool:
     """Whether the ledger's walk over this bucket is one straight difference (see above)."""
-    s0, s1, e0, e1 = first.before, first.after, last.before, last.after
-    if s0 is None or s1 is None or e0 is None or e1 is None or not s1.ts < end:
+    s0, s0_value, _, s1, s1_value, _ = first
+    e0, e0_value, _, e1, e1_value, _ = last
+    if s0 is None or s1 is None or e0 is None or e1 is None or not s1 < end:
         return False
     gap = point.max_gap
-    if s1.ts - s0.ts > gap or e1.ts - e0.ts > gap:
+    if s1 - s0 > gap or e1 - e0 > gap:
         return False
-    if not s0.value <= s1.value <= e0.value <= e1.value:
+    assert s0_value is not None
+    assert s1_value is not None
+    assert e0_value is not None
+    assert e1_value is not None
+    if not s0_value <= s1_value <= e0_value <= e1_value:
         return False
-    return not _any_between(touched, min(s0.ts, start), max(e1.ts, end))
+    return not _any_between(touched, min(s0, start), max(e1, end))
 
 
 def _any_between(instants: Sequence[datetime], first: datetime, last: datetime) -> bool:
@@ -129,18 +135,19 @@ def _any_between(instants: Sequence[datetime], first: datetime, last: datetime) 
 
 
 def _value(
-    point: CounterPoint, bracket: Bracket, at: datetime, cache: dict[datetime, Decimal]
+    point: CounterPoint, edge: Edge, at: datetime, cache: dict[datetime, Decimal]
 ) -> Decimal:
     """The counter at a boundary: the reading there, else the line through its neighbours."""
     if at in cache:
         return cache[at]
-    before, after = bracket.before, bracket.after
-    assert before is not None
-    assert after is not None
-    if after.ts == at:
-        value = to_decimal(after.value)
+    if edge.after_ts == at:
+        assert edge.after_value is not None
+        value = to_decimal(edge.after_value)
     else:
-        found = interpolate(_knot(before), _knot(after), at, point.wrap_value)
+        bracket = edge.bracket()
+        assert bracket.before is not None
+        assert bracket.after is not None
+        found = interpolate(_knot(bracket.before), _knot(bracket.after), at, point.wrap_value)
         assert found is not None  # the readings do not fall
         value = found
     cache[at] = value

@@ -8,22 +8,23 @@ readings); ``next_cursor`` continues the same query.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from psycopg_pool import AsyncConnectionPool
 from pydantic import AwareDatetime
 
 from api.auth import Caller, sees
 from api.buckets import Resolution, Window, window
 from api.counter_series import Consumption, consumption
+from api.json_body import json_body
 from api.pagination import CursorParam, decode, encode
 from api.problems import READ_PROBLEMS
 from api.schemas_catalog import Point
-from api.schemas_series import RawReading, Series, SeriesBucket
+from api.schemas_series import RawReading, Series
 from ledger.counters import CounterPoint
 from meterledger.errors import InputError, NotFoundError
 from store import catalog_reads, series
@@ -40,7 +41,12 @@ DEFAULT_INTERVAL = 900.0  # seconds, as the ledger assumes for a point with no k
 def series_router(pool: AsyncConnectionPool, intervals: Mapping[int, float]) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["series"], responses=READ_PROBLEMS)
 
-    @router.get("/points/{point_id}/series", name="point_series", operation_id="point_series")
+    @router.get(
+        "/points/{point_id}/series",
+        name="point_series",
+        operation_id="point_series",
+        response_model=Series,
+    )
     async def point_series(
         point_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
         who: Caller,
@@ -49,7 +55,7 @@ def series_router(pool: AsyncConnectionPool, intervals: Mapping[int, float]) -> 
         resolution: Resolution = "1h",
         limit: Annotated[int, Query(ge=1, le=MAX_SERIES_LIMIT)] = 1000,
         cursor: CursorParam = None,
-    ) -> Series:
+    ) -> Response:
         """A point's readings or buckets over ``[from, to)``, with unit and coverage."""
         if start >= end:
             raise InputError("from", start.isoformat(), f"must be before to ({end.isoformat()})")
@@ -67,7 +73,7 @@ def series_router(pool: AsyncConnectionPool, intervals: Mapping[int, float]) -> 
         resolution: Resolution,
         limit: int,
         cursor: str | None,
-    ) -> Series:
+    ) -> Response:
         row = await catalog_reads.point(conn, point_id)
         if row is None or not sees(who, row.site):
             raise NotFoundError("point", str(point_id))
@@ -83,14 +89,18 @@ def series_router(pool: AsyncConnectionPool, intervals: Mapping[int, float]) -> 
             next_cursor=None,
         )
         if resolution == "raw":
-            return await _raw(conn, head, row, page_start, end, limit)
+            return json_body(
+                (await _raw(conn, head, row, page_start, end, limit)).model_dump(
+                    mode="json", by_alias=True
+                )
+            )
         page = window(resolution, row.timezone, page_start, end, limit)
         # StoreRollupSource only ever asks its pool for connection(): lend it this one.
         store = StoreRollupSource(cast(AsyncConnectionPool, conn))
-        buckets = await _buckets(conn, store, row, page, expected)
-        head.buckets = buckets
         head.next_cursor = encode([page.next_start.isoformat()]) if page.next_start else None
-        return head
+        body = head.model_dump(mode="json", by_alias=True)
+        body["buckets"] = await _buckets(conn, store, row, page, expected)
+        return json_body(body)
 
     return router
 
@@ -130,7 +140,8 @@ async def _buckets(
     row: PointRow,
     page: Window,
     expected: timedelta,
-) -> list[SeriesBucket]:
+) -> list[dict[str, Any]]:
+    """The page's buckets as `SeriesBucket` writes them (see `api.json_body`)."""
     bounds = page.bounds
     counter = row.kind == "counter"
     fetched = await series.bucket_page(pool, row.id, bounds, expected=expected, brackets=counter)
@@ -141,22 +152,22 @@ async def _buckets(
     out = []
     for (start, end), result in zip(page.buckets, counted, strict=True):
         found = stats.get(start)
-        gauge = found is not None and row.kind == "gauge"
+        gauge = found is not None and not counter
         out.append(
-            SeriesBucket(
-                start=start,
-                end=end,
-                coverage=found.vouched / (end - start) if found else 0.0,
-                readings=found.readings if found else 0,
-                mean=found.mean if gauge and found else None,
-                min=found.low if gauge and found else None,
-                max=found.high if gauge and found else None,
-                consumption=result.quantity if result else None,
-                method=result.method if result else None,
-                estimated_share=result.estimated_share if result else None,
-                corrections=list(result.corrections) if result else [],
-                findings=list(result.findings) if result else [],
-            )
+            {
+                "start": start,
+                "end": end,
+                "coverage": found.vouched / (end - start) if found else 0.0,
+                "readings": found.readings if found else 0,
+                "consumption": result.quantity if result else None,
+                "method": result.method if result else None,
+                "estimated_share": result.estimated_share if result else None,
+                "corrections": list(result.corrections) if result else [],
+                "findings": list(result.findings) if result else [],
+                "mean": found.mean if gauge and found else None,
+                "min": found.low if gauge and found else None,
+                "max": found.high if gauge and found else None,
+            }
         )
     return out
 
@@ -175,12 +186,18 @@ async def _consumption(
         wrap_value=Decimal(repr(row.wrap_value)) if row.wrap_value else None,
         expected_interval=expected,
     )
-    brackets = fetched.brackets
-    found = [r.ts for b in brackets.values() for r in b.readings()]
+    edges = fetched.edges
     breaks, events = [], []
-    if found:
-        first, last = min(found), max(found)
+    span = _span(edges[b] for b in bounds)
+    if span is not None:
+        first, last = span
         breaks = list(await store.breaks(row.id, first, last))
         events = list(await store.between(row.id, min(first, bounds[0]), max(last, bounds[-1])))
-    source = series.PrefetchedCounterSource(store, brackets, breaks, events, fetched.stats)
-    return await consumption(point, bounds, source, brackets, breaks, events)
+    source = series.PrefetchedCounterSource(store, edges, breaks, events, fetched.stats)
+    return await consumption(point, bounds, source, edges, breaks, events)
+
+
+def _span(edges: Iterable[series.Edge]) -> tuple[datetime, datetime] | None:
+    """The first and last instant of the readings around the boundaries, in time order."""
+    found = [ts for e in edges for ts in (e.before_ts, e.after_ts) if ts is not None]
+    return (found[0], found[-1]) if found else None

@@ -12,8 +12,10 @@ optimisations to win, and one statement for both engines is one thing to test.
 Statistics of buckets come from ``reading_hourly`` when every bucket boundary falls on a
 whole UTC hour (any zone with whole-hour offsets); otherwise from the accepted raw
 readings. Either way only accepted readings count (no REJECTED flag, not NaN), as in the
-ledger. The readings around every boundary (for counters) come from the same statement,
-two index probes a boundary: one round trip a page.
+ledger. The readings around every boundary (for counters) come from the same statement:
+at whole-hour boundaries from each hour's first and last reading (migration 0010) and one
+probe past either end of the page, so a month of hours is one range read; at finer ones,
+two index probes a boundary. One round trip a page either way.
 
 `PrefetchedCounterSource` answers the ledger's counter ports for a page of buckets from
 rows fetched once per page, so the ledger's own roll-up can run bucket by bucket without
@@ -66,16 +68,49 @@ def hourly_fits(bounds: Sequence[datetime]) -> bool:
     return all(b.timestamp() % 3600 == 0 for b in bounds)
 
 
+class Edge(NamedTuple):
+    """The accepted readings either side of a bucket boundary, as plain fields (None where
+    there is no such reading): `ledger.ports.Bracket` without building two readings and a
+    bracket for each of a page's hundreds of boundaries, most of which never need them."""
+
+    before_ts: datetime | None
+    before_value: float | None
+    before_quality: int | None
+    after_ts: datetime | None
+    after_value: float | None
+    after_quality: int | None
+
+    @classmethod
+    def of(cls, bracket: Bracket) -> Edge:
+        b, a = bracket.before, bracket.after
+        return cls(
+            b.ts if b else None, b.value if b else None, b.quality if b else None,
+            a.ts if a else None, a.value if a else None, a.quality if a else None,
+        )  # fmt: skip
+
+    def bracket(self) -> Bracket:
+        before = after = None
+        if self.before_ts is not None:
+            assert self.before_value is not None
+            assert self.before_quality is not None
+            before = Reading(self.before_ts, self.before_value, self.before_quality)
+        if self.after_ts is not None:
+            assert self.after_value is not None
+            assert self.after_quality is not None
+            after = Reading(self.after_ts, self.after_value, self.after_quality)
+        return Bracket(before, after)
+
+
 @dataclass(frozen=True, slots=True)
 class BucketPage:
     """What one page of buckets is computed from, fetched in one statement.
 
     ``stats`` by bucket start (buckets without an accepted reading are absent);
-    ``brackets`` the accepted readings around every boundary (counters only).
+    ``edges`` the accepted readings around every boundary (counters only).
     """
 
     stats: dict[datetime, BucketStats]
-    brackets: dict[datetime, Bracket]
+    edges: dict[datetime, Edge]
 
 
 # Buckets by position: width_bucket(x, bounds) is i when bounds[i-1] <= x < bounds[i] (1-based),
@@ -93,11 +128,11 @@ GROUP BY 1"""
 _AROUND = f"""
 LEFT JOIN LATERAL (
     SELECT ts, value, quality FROM reading
-    WHERE point_id = %(p)s AND ts < b.t AND quality & {int(REJECTED)} = 0
+    WHERE point_id = %(p)s AND ts < b.t AND {_ACCEPTED}
     ORDER BY ts DESC LIMIT 1) bef ON true
 LEFT JOIN LATERAL (
     SELECT ts, value, quality FROM reading
-    WHERE point_id = %(p)s AND ts >= b.t AND quality & {int(REJECTED)} = 0
+    WHERE point_id = %(p)s AND ts >= b.t AND {_ACCEPTED}
     ORDER BY ts LIMIT 1) aft ON true"""
 
 
@@ -125,12 +160,17 @@ async def bucket_page(
     brackets: bool,
 ) -> BucketPage:
     """Statistics of each bucket ``[bounds[i], bounds[i+1])`` and, with ``brackets``, the
-    readings around every boundary (`ledger.ports.BoundaryReadings.around`), in one statement.
+    readings around every boundary (`Edge`, `ledger.ports.BoundaryReadings.around`), in one
+    statement.
 
     Statistics of buckets of an hour or more come from ``reading_hourly`` when every
     boundary is a whole UTC hour, otherwise from the accepted raw readings.
     """
     hourly = hourly_fits(bounds)
+    if hourly and brackets:
+        found = await _from_hours(pool, point_id, bounds, expected)
+        if found is not None:
+            return found
     params = {
         "p": point_id,
         # One array literal of ISO texts: several times cheaper to send than a list of
@@ -141,7 +181,7 @@ async def bucket_page(
         "expected": expected.total_seconds(),
     }
     stats: dict[datetime, BucketStats] = {}
-    around: dict[datetime, Bracket] = {}
+    edges: dict[datetime, Edge] = {}
     last = len(bounds)
     # Binary results: a page is hundreds of rows of timestamps, parsed faster than text.
     for row in await _rows(pool, _page_sql(hourly, brackets), params, point_id, binary=True):
@@ -152,12 +192,79 @@ async def bucket_page(
             seconds = min(timedelta(seconds=float(vouched)), length)
             stats[at] = BucketStats(at, int(n), total, low, high, first_ts, last_ts, seconds)
         if brackets:
-            b_ts, b_value, b_quality, a_ts, a_value, a_quality = row[9:]
-            around[at] = Bracket(
-                Reading(b_ts, b_value, b_quality) if b_ts is not None else None,
-                Reading(a_ts, a_value, a_quality) if a_ts is not None else None,
-            )
-    return BucketPage(stats, around)
+            edges[at] = Edge._make(row[9:])
+    return BucketPage(stats, edges)
+
+
+# A page of whole-UTC-hour buckets of a counter from its hours alone: each hour's statistics
+# and first and last reading (migration 0010), and one probe past either end of the page.
+_HOURS = f"""
+SELECT k, n, sum, min, max, first_ts, last_ts, first_value, first_quality, last_value,
+       last_quality
+FROM (
+    (SELECT 0 AS k, hour, n, sum, min, max, first_ts, last_ts,
+            first_value, first_quality, last_value, last_quality
+     FROM reading_hourly WHERE point_id = %(p)s AND hour >= %(start)s AND hour < %(end)s)
+    UNION ALL
+    (SELECT -1, ts, 0, 0, 0, 0, ts, ts, value, quality, value, quality FROM reading
+     WHERE point_id = %(p)s AND ts < %(start)s AND {_ACCEPTED} ORDER BY ts DESC LIMIT 1)
+    UNION ALL
+    (SELECT 1, ts, 0, 0, 0, 0, ts, ts, value, quality, value, quality FROM reading
+     WHERE point_id = %(p)s AND ts >= %(end)s AND {_ACCEPTED} ORDER BY ts LIMIT 1)
+) h
+ORDER BY k, hour"""
+
+
+async def _from_hours(
+    pool: Connections, point_id: int, bounds: Sequence[datetime], expected: timedelta
+) -> BucketPage | None:
+    """`bucket_page` of a counter at whole-hour bounds, or None where an hour lacks its
+    first or last reading (stored before migration 0010 and not recoverable).
+
+    The readings around a boundary are the last of the nearest hour with readings before
+    it and the first of the nearest one at or after it: accepted readings in between would
+    have made those hours non-empty.
+    """
+    params = {"p": point_id, "start": bounds[0], "end": bounds[-1]}
+    rows = await _rows(pool, _HOURS, params, point_id, binary=True)
+    # (k, n, sum, min, max, first_ts, last_ts, first_value, first_quality, last_value,
+    # last_quality), hours in time order; an hour's first_ts is before a whole-hour
+    # boundary exactly when the hour is.
+    hours = [r for r in rows if r[0] == 0]
+    if any(r[7] is None or r[9] is None for r in hours):
+        return None
+    probes = {r[0]: r for r in rows if r[0] != 0}
+    b_ts = b_value = b_quality = a_ts = a_value = a_quality = None
+    if -1 in probes:
+        _, _, _, _, _, _, b_ts, _, _, b_value, b_quality = probes[-1]
+    if 1 in probes:
+        _, _, _, _, _, a_ts, _, a_value, a_quality, _, _ = probes[1]
+    step = expected.total_seconds()
+    stats: dict[datetime, BucketStats] = {}
+    edges: dict[datetime, Edge] = {}
+    j, count, last = 0, len(hours), len(bounds) - 1
+    for i, at in enumerate(bounds):
+        if j < count:
+            _, n, total, low, high, first_ts, _, first_value, first_q, _, _ = hours[j]
+            edges[at] = Edge(b_ts, b_value, b_quality, first_ts, first_value, first_q)
+        else:
+            edges[at] = Edge(b_ts, b_value, b_quality, a_ts, a_value, a_quality)
+        if i == last:
+            break
+        end = bounds[i + 1]
+        if j == count or first_ts >= end:
+            continue  # no accepted reading in the bucket
+        vouched = min(3600.0, n * step)
+        j += 1
+        while j < count and hours[j][5] < end:  # buckets of more than an hour
+            _, hn, h_total, h_low, h_high, _, _, _, _, _, _ = hours[j]
+            n, total, vouched = n + hn, total + h_total, vouched + min(3600.0, hn * step)
+            low, high = min(low, h_low), max(high, h_high)
+            j += 1
+        _, _, _, _, _, _, b_ts, _, _, b_value, b_quality = hours[j - 1]
+        seconds = min(timedelta(seconds=vouched), end - at)
+        stats[at] = BucketStats(at, n, total, low, high, first_ts, b_ts, seconds)
+    return BucketPage(stats, edges)
 
 
 _RAW = """
@@ -188,7 +295,7 @@ async def _rows(
 class PrefetchedCounterSource:
     """The counter ports for one point over one page of buckets, from prefetched rows.
 
-    ``around`` answers the page's bucket boundaries from ``brackets`` and asks ``store``
+    ``around`` answers the page's bucket boundaries from ``edges`` and asks ``store``
     for any other instant (the readings around a meter event: rare). ``breaks`` and
     ``between`` filter what was fetched for the whole page, which covers every range the
     roll-up of one of its buckets asks about. ``coverage`` is the bucket's statistics;
@@ -198,13 +305,13 @@ class PrefetchedCounterSource:
     def __init__(
         self,
         store: CounterSource,
-        brackets: dict[datetime, Bracket],
+        edges: dict[datetime, Edge],
         breaks: Sequence[Break],
         events: Sequence[MeterEvent],
         stats: dict[datetime, BucketStats],
     ) -> None:
         self._store = store
-        self._brackets = brackets
+        self._edges = edges
         self._breaks = list(breaks)
         self._break_ts = [b.reading.ts for b in breaks]
         self._events = list(events)
@@ -212,8 +319,8 @@ class PrefetchedCounterSource:
         self._stats = stats
 
     async def around(self, point_id: int, instant: datetime) -> Bracket:
-        found = self._brackets.get(instant)
-        return found if found is not None else await self._store.around(point_id, instant)
+        found = self._edges.get(instant)
+        return found.bracket() if found is not None else await self._store.around(point_id, instant)
 
     async def breaks(self, point_id: int, first: datetime, last: datetime) -> Sequence[Break]:
         lo, hi = bisect_left(self._break_ts, first), bisect_right(self._break_ts, last)

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from api_reads import ReadApi, read_api
 
+from api.schemas_series import SeriesBucket
 from ledger.counters import CounterPoint
 from ledger.periods import Interval
 from ledger.rollup import roll_up_counter
@@ -89,6 +90,9 @@ async def test_counter_buckets_are_the_true_consumption_across_wrap_and_swap(
         assert all(b["coverage"] == 1.0 for b in buckets)
     corrected = {c for b in buckets for c in b["corrections"]}
     assert {"wrap", "replacement"} <= corrected
+    # Written without a model per bucket (api.json_body), yet exactly as the model writes it.
+    for bucket in buckets:
+        assert SeriesBucket.model_validate(bucket).model_dump(mode="json") == bucket
 
 
 async def test_counter_buckets_equal_the_ledgers_roll_up_of_each_bucket(database_url: str) -> None:
@@ -172,6 +176,8 @@ async def test_gauge_buckets_give_mean_min_max_and_coverage(database_url: str) -
     assert quarters["next_cursor"] is not None
     assert (day["buckets"][0]["mean"], day["buckets"][0]["max"]) == (29.5, 59.0)
     assert all(b["consumption"] is None for b in hours["buckets"])
+    for bucket in hours["buckets"] + quarters["buckets"]:
+        assert SeriesBucket.model_validate(bucket).model_dump(mode="json") == bucket
 
 
 async def test_series_pages_continue_where_the_cursor_says(database_url: str) -> None:

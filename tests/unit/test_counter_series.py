@@ -14,7 +14,7 @@ from ledger.counters import CounterPoint
 from ledger.memory import MemorySource, QualityBits
 from ledger.ports import Reading, Splice
 from store.quality import REJECTED, Quality
-from store.series import PrefetchedCounterSource
+from store.series import Edge, PrefetchedCounterSource
 
 BITS = QualityBits(int(REJECTED), int(Quality.COUNTER_WRAP), int(Quality.COUNTER_RESET))
 START = datetime(2026, 3, 27, tzinfo=UTC)
@@ -71,13 +71,13 @@ async def test_shortcut_and_ledger_agree_on_every_bucket(
         START + timedelta(days=4, hours=3),
         5000,
     )  # type: ignore[arg-type]
-    brackets = {b: await memory.around(7, b) for b in page.bounds}
+    edges = {b: Edge.of(await memory.around(7, b)) for b in page.bounds}
     breaks = list(await memory.breaks(7, START - timedelta(days=1), START + timedelta(days=5)))
     events = list(await memory.between(7, START - timedelta(days=1), START + timedelta(days=5)))
-    source = PrefetchedCounterSource(memory, brackets, breaks, events, {})
+    source = PrefetchedCounterSource(memory, edges, breaks, events, {})
 
-    fast = await consumption(point, page.bounds, source, brackets, breaks, events)
-    slow = await consumption(point, page.bounds, source, brackets, breaks, events, shortcut=False)
+    fast = await consumption(point, page.bounds, source, edges, breaks, events)
+    slow = await consumption(point, page.bounds, source, edges, breaks, events, shortcut=False)
 
     assert fast == slow
     # Both ways were taken (a day of this counter always holds a break or an event).
