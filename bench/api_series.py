@@ -12,6 +12,11 @@ consecutive boundaries; coverage and count from ``reading_hourly``), run by psyc
 this process (JIT off, see `_sql_ms`) and fetched: what the answer costs the database
 alone. Its consumption is checked against ours, bucket by bucket.
 
+The bare statement reads the raw readings, as anyone would without meterledger; ours
+reads the same boundaries from ``reading_hourly``'s first and last reading of each hour
+(migration 0010), kept at ingest, so its database part is a fifth of the bare one's and
+most of our time is Python, JSON and HTTP. Both give the same rows, checked above.
+
 Printed: our milliseconds per answer, with the bare query's; ratio = query / ours.
 Goal: ratio >= 0.7.
 """
