@@ -260,8 +260,10 @@ async def test_overview_streams_live_values_and_shows_a_lost_connection_until_it
     try:
         context, page = await open_page(browser, url, plant.tokens["admin"], "overview", requests)
         power, stamp = "[data-live='electricity']", "[data-live-ts='electricity']"
+        # A function, not a bare expression: Playwright (1.65) evaluates an expression
+        # predicate with eval(), which the page's Content-Security-Policy forbids.
         await page.wait_for_function(
-            f"/\\d.*kW$/.test(document.querySelector(\"{power}\")?.textContent || '')"
+            "(s) => /\\d.*kW$/.test(document.querySelector(s)?.textContent || '')", arg=power
         )
         assert (await page.inner_text(power)).endswith("kW")
         assert (await page.inner_text("[data-live='natural_gas']")).endswith("Nm³/h")
