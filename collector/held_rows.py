@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 HOLD = 0.1  # s: a round of 50 devices at ~2 ms each fits in two or three commits
 MAX_HELD = 10_000  # rows, so that memory stays bounded whatever the round
+ROOM_WAIT = 0.2  # s: how long a thread left waiting for room by a cancelled poller lingers
 
 
 class HeldRows:
@@ -58,14 +59,21 @@ class HeldRows:
             await self.spool()
 
     async def spool(self) -> None:
-        """Append everything held in one transaction; wait in a thread if the spool is full."""
-        rows, self._rows = self._rows, []
+        """Append everything held in one transaction; while the spool is full, wait for room.
+
+        The append itself is one commit on the event loop, cheaper than a thread hand-off;
+        only the wait for the writer goes to a thread. The rows stay held until appended,
+        so a poller cancelled while it waits still has them for `spool_now`, and the
+        thread it leaves behind writes nothing, even to a spool closed in the meantime.
+        """
+        rows = self._rows
         if not rows:
             return
-        if self._spool.has_room():
-            self._spool.append_rows(rows)  # one commit: cheaper than a thread hand-off
-        else:
-            await asyncio.to_thread(self._spool.append_rows, rows)  # wait for the writer there
+        if not self._spool.append_rows_if_room(rows):
+            log.warning("spool full (%d rows): holding the pollers back", self._spool.depth())
+            while not self._spool.append_rows_if_room(rows):
+                await asyncio.to_thread(self._spool.wait_for_room, ROOM_WAIT)
+        self._rows = []
         self._on_spooled(len(rows))
 
     def spool_now(self, timeout: float = 5.0) -> None:

@@ -110,6 +110,11 @@ def _compile(device: DevicePlan) -> tuple[tuple[_BlockReading, ...], ...]:
     return tuple(compiled)
 
 
+def _wake(nap: asyncio.Future[None]) -> None:
+    if not nap.done():
+        nap.set_result(None)
+
+
 def next_tick(now: float, interval: float) -> float:
     """The first multiple of ``interval`` (in Unix seconds) strictly after ``now``."""
     return (math.floor(now / interval) + 1) * interval
@@ -156,6 +161,8 @@ class ModbusGatewayPoller:
             for d in self.devices
         }
         self._client = modbus_client(source)
+        self._stopping = False
+        self._nap: asyncio.Future[None] | None = None  # the sleep `stop` cuts short
         self._compiled = {d.unit_id: _compile(d) for d in self.devices}
         self._reads = {
             Function.COIL: self._client.read_coils,
@@ -165,10 +172,22 @@ class ModbusGatewayPoller:
         }
 
     def close(self) -> None:
-        """Close the gateway connection (the poll loop closes it itself when cancelled)."""
+        """Close the gateway connection (the poll loop closes it itself when it ends)."""
         self._client.close()
 
+    def stop(self) -> None:
+        """Make `run` return after the poll in progress, its rows spooled; at once if idle.
+
+        Asked rather than cancelled, a poller never abandons a request half-way, which
+        leaves pymodbus an answer to nothing, and it cannot shrug the stop off as it can a
+        cancel on Python 3.11 (see meterledger.supervision).
+        """
+        self._stopping = True
+        if self._nap is not None:
+            _wake(self._nap)
+
     async def run(self) -> None:
+        """Poll until `stop` or a cancel; either way spool what is held, then disconnect."""
         log.info(
             "%s: polling %d device(s) on %s",
             self.source.id,
@@ -176,7 +195,7 @@ class ModbusGatewayPoller:
             self.source.describe(),
         )
         try:
-            while True:
+            while not self._stopping:
                 now = self._clock()
                 due = sorted(
                     (
@@ -190,16 +209,30 @@ class ModbusGatewayPoller:
                 for tick, device, index in due:
                     state = self.states[device.unit_id]
                     # A failure earlier in this round backs off the device's other groups.
-                    if state.due[index] == tick:
+                    if state.due[index] == tick and not self._stopping:
                         if state.failures:  # it may take a timeout: spool what is held first
                             await self._held.spool()
                         await self._poll_and_reschedule(device, index)
                 await self._held.spool()
                 wake = min(s.next_due for s in self.states.values())
-                await asyncio.sleep(max(0.0, (wake - self._clock()) / self._speed))
+                await self._sleep((wake - self._clock()) / self._speed)
         finally:
-            self._held.spool_now()
+            self._held.spool_now()  # a cancel's leftovers; after `stop`, nothing is held
             self._client.close()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep until the next poll is due, or until `stop` wakes us."""
+        if seconds <= 0 or self._stopping:
+            await asyncio.sleep(0)  # flat out: yield, but no timer per round
+            return
+        loop = asyncio.get_running_loop()
+        self._nap = loop.create_future()
+        timer = loop.call_later(seconds, _wake, self._nap)
+        try:
+            await self._nap
+        finally:
+            timer.cancel()
+            self._nap = None
 
     async def _poll_and_reschedule(self, device: DevicePlan, index: int) -> None:
         state = self.states[device.unit_id]

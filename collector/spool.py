@@ -122,14 +122,39 @@ class Spool:
             return 0
         data = pack_rows(rows)
         with self._room:
-            if self.max_rows is not None and self._depth >= self.max_rows:
+            if not self._has_room():
                 log.warning("spool full (%d rows): holding the sources back", self._depth)
-                has_room = self._room.wait_for(lambda: self._depth < (self.max_rows or 0), timeout)
-                if not has_room:
+                if not self._room.wait_for(self._has_room, timeout):
                     raise TimeoutError(f"spool still full after {timeout} s")
-            self._db.execute(_INSERT, (len(rows), data))  # autocommit: one transaction
-            self._depth += len(rows)
+            self._insert(rows, data)
         return len(rows)
+
+    def append_rows_if_room(self, rows: Sequence[ReadingRow]) -> bool:
+        """Append as `append_rows` if the spool has room; never wait. Return whether it did."""
+        if not rows:
+            return True
+        data = pack_rows(rows)
+        with self._room:
+            if not self._has_room():
+                return False
+            self._insert(rows, data)
+        return True
+
+    def wait_for_room(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` s for the writer to make room; touch no database.
+
+        For a caller that waits in a thread it may abandon (a cancelled poller): the
+        thread ends within ``timeout`` and has nothing to write, closed spool or not.
+        """
+        with self._room:
+            return self._room.wait_for(self._has_room, timeout)
+
+    def _has_room(self) -> bool:
+        return self.max_rows is None or self._depth < self.max_rows
+
+    def _insert(self, rows: Sequence[ReadingRow], data: bytes) -> None:
+        self._db.execute(_INSERT, (len(rows), data))  # autocommit: one transaction
+        self._depth += len(rows)
 
     def peek(self, limit: int) -> tuple[Mark, list[Reading]]:
         """The oldest readings (at most ``limit``) and how far they reach."""
@@ -223,7 +248,7 @@ class Spool:
     def has_room(self) -> bool:
         """True when an append would not have to wait for the writer."""
         with self._lock:
-            return self.max_rows is None or self._depth < self.max_rows
+            return self._has_room()
 
     def depth(self) -> int:
         """Rows waiting for the database."""

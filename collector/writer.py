@@ -45,6 +45,7 @@ class BatchWriter:
         self._retry_max = retry_max
         self._wake = asyncio.Event()
         self._pending = 0
+        self._stopping = False
 
     def added(self, count: int) -> None:
         """Note rows appended to the spool; flush early once a whole batch is waiting.
@@ -61,19 +62,28 @@ class BatchWriter:
         """Ask for a flush now."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Make `run` flush once more and return, once the sources have stopped.
+
+        Asked rather than cancelled, the last drain is not cut short by the supervisor
+        cancelling again a part that seems slow (meterledger.supervision).
+        """
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Flush until cancelled, then once more; back off while the database refuses."""
+        """Flush until `stop` or a cancel, then once more; back off while the database refuses."""
         try:
-            await self._flush_forever()
+            await self._flush_until_stopped()
         finally:
             # A clean stop leaves nothing behind that could have been written now; what the
             # database cannot take stays spooled for the next start.
             with contextlib.suppress(StoreError, TimeoutError):
                 await asyncio.wait_for(self.flush(), timeout=5)
 
-    async def _flush_forever(self) -> None:
+    async def _flush_until_stopped(self) -> None:
         delay = self._flush_interval
-        while True:
+        while not self._stopping:
             try:
                 await self.flush()
                 delay = self._flush_interval

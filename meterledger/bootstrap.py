@@ -2,7 +2,9 @@
 
 Nothing connects at import time; `run_system` opens what the configuration asks for
 (embedded services when no URL is set), wires the parts, and on stop closes them in
-reverse order, so Ctrl-C or SIGTERM leaves no process behind.
+reverse order, so Ctrl-C or SIGTERM leaves no process behind. The collector's parts stop
+in stages (`meterledger.supervision`): sources, then the writer's last drain, then the rest;
+the spool closes after all of them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from meterledger.local_admin import local_admin_token
 from meterledger.modbus_wiring import device_plan, modbus_simulator, serve_gateway
 from meterledger.settings import Settings
 from meterledger.simulated_events import record_replacements
-from meterledger.supervision import Task, run_until_stopped, serve, wait_started
+from meterledger.supervision import StopRequest, Task, run_until_stopped, serve, wait_started
 from meterledger.validators import History, follow_meter_events, history, validator
 from simulators.clock import SimClock
 from simulators.fault_config import MqttGatewaySimulation
@@ -112,6 +114,7 @@ async def run_system(
         runtime = Runtime(database_url, mqtt_url, None, point_ids, CollectorRegistry())
         runtime.clock = clock or runtime.clock
         tasks: dict[str, Task] = {}
+        stages: list[dict[str, StopRequest | None]] = []
         server = None
         if "simulate" in parts:
             tasks |= _simulators(config, runtime)
@@ -123,7 +126,8 @@ async def run_system(
         if "collect" in parts:
             assert pool is not None
             remembered = await history(pool)
-            tasks |= _collector(config, settings, runtime, pool, stack, remembered)
+            collector, stages = _collector(config, settings, runtime, pool, stack, remembered)
+            tasks |= collector
         if "serve" in parts:
             assert pool is not None
             # The web stack (~0.5 s and ~15 MB of imports) is loaded only where it serves,
@@ -145,7 +149,7 @@ async def run_system(
             scheduler = LedgerScheduler(pool, site_books(config, point_ids), config.ledger)
             tasks["scheduler"] = scheduler.run()
         started = functools.partial(wait_started, server)
-        await run_until_stopped(tasks, stop, started, lambda: on_ready(runtime))
+        await run_until_stopped(tasks, stop, started, lambda: on_ready(runtime), stages=stages)
 
 
 def _resolve_ports(config: PlantConfig, parts: frozenset[str]) -> PlantConfig:
@@ -224,7 +228,8 @@ def _collector(
     pool: AsyncConnectionPool,
     stack: contextlib.AsyncExitStack,
     remembered: History,
-) -> dict[str, Task]:
+) -> tuple[dict[str, Task], list[dict[str, StopRequest | None]]]:
+    """The collector's parts, and the stages they stop in: sources, then the writer."""
     metrics = CollectorMetrics(runtime.registry)
     spool = Spool(
         config.collector.spool or settings.data_dir / "spool.sqlite3",
@@ -254,6 +259,7 @@ def _collector(
     by_meter = {(ref.meter, ref.point): pid for ref, pid in runtime.point_ids.items()}
     configs = {by_meter[(m.id, p.id)]: p for _, m in config.meters().values() for p in m.points}
     tasks: dict[str, Task] = {"writer": writer.run()}
+    sources: dict[str, StopRequest | None] = {}
     judges: list[Validator] = []
     for source in config.sources.modbus:
         plans = [device_plan(d, by_meter, config.meters()[d.meter][1]) for d in source.devices]
@@ -272,6 +278,7 @@ def _collector(
         )
         runtime.pollers.append(poller)
         tasks[f"modbus {source.id}"] = poller.run()
+        sources[f"modbus {source.id}"] = poller.stop
     if config.sources.mqtt:
         assert runtime.mqtt_url is not None
         meters = {m for source in config.sources.mqtt for m in source.meters}
@@ -288,10 +295,25 @@ def _collector(
             on_spooled=spooled_elsewhere,
         )
         subscriber.start()
-        stack.callback(subscriber.stop)
+        stack.callback(subscriber.stop)  # in case the parts never ran; stopping twice is harmless
         runtime.subscriber = subscriber
+        subscribed = asyncio.Event()
+        tasks["mqtt"] = _subscribed(subscriber, subscribed)
+        sources["mqtt"] = subscribed.set
     # Replacements and resets recorded while running reach the validators within seconds.
     interval = config.collector.event_poll_interval
     known = remembered.discontinuities
     tasks["meter events"] = follow_meter_events(pool, judges, known, metrics, interval=interval)
-    return tasks
+    return tasks, [sources, {"writer": writer.stop}]
+
+
+async def _subscribed(subscriber: MqttSubscriber, stopping: asyncio.Event) -> None:
+    """Keep the subscriber's network thread running until ``stopping`` is set, then stop it.
+
+    Stopped in a thread: joining paho's thread may wait for a spool append that waits for
+    the writer to make room, and the writer needs this event loop for that.
+    """
+    try:
+        await stopping.wait()
+    finally:
+        await asyncio.to_thread(subscriber.stop)
