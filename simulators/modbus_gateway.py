@@ -161,9 +161,10 @@ class SimulatedModbusGateway:
                     SimData(spec.address, values=False, datatype=SimType.BITS)
                 )
                 continue
-            values = encode(spec, "" if spec.type == "string" else 0.0)
+            # Raw zeros, not an encoded 0.0: with an offset, 0.0 is a negative raw value,
+            # which an unsigned register cannot hold. `_refresh` fills in real values.
             tables[spec.function].append(
-                SimData(spec.address, values=values, datatype=SimType.REGISTERS)
+                SimData(spec.address, values=[0] * spec.count, datatype=SimType.REGISTERS)
             )
         parked = [SimData(_PARKED_BIT, values=False, datatype=SimType.BITS)]
         return SimDevice(
