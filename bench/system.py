@@ -106,12 +106,11 @@ async def collecting(config: PlantConfig, services: Services) -> AsyncIterator[C
 
 
 async def _stopped(task: asyncio.Task[None]) -> None:
-    """Wait for the collector to stop; cancel it again if it misses its stop.
+    """Wait for the collector to stop; cancel it again if it seems slow to.
 
-    On Python 3.11, ``asyncio.wait_for`` drops a cancellation that arrives just as the
-    awaited future completes (CPython gh-86296, fixed in 3.12). pymodbus awaits every
-    response that way, so a poller running flat out can survive the collector's own
-    shutdown; cancelling our task again re-cancels the part still running.
+    A backstop only: the collector asks its pollers to stop and waits for them in stages
+    (`meterledger.supervision`), even when cancelled meanwhile, so a repeated cancel
+    cannot make it close the spool under a running poller.
     """
     for _ in range(10):
         done, _ = await asyncio.wait([task], timeout=2)
