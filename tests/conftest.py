@@ -3,11 +3,14 @@
 ``METERLEDGER_TEST_DATABASE_URL`` names a PostgreSQL or TimescaleDB server (each test that
 needs one gets a fresh database on it); without it an embedded PostgreSQL is started.
 ``METERLEDGER_TEST_MQTT_URL`` names a broker; without it a private Mosquitto is started
-(the embedded amqtt broker cannot redeliver, so broker tests need a real one).
+(the embedded amqtt broker cannot redeliver, so broker tests need a real one). Under
+pytest-xdist (tests/run.sh) each worker starts its own, in folders and on ports of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -21,13 +24,21 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from hypothesis import settings
 from paho.mqtt.enums import CallbackAPIVersion
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from xdist.remote import Producer
+from xdist.scheduler import LoadScopeScheduling
 
 from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_postgres, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Two xdist workers share the 2 cores with the database and the broker, so an example's wall
+# time measures the machine, not the code: Hypothesis' 200 ms deadline would only flake.
+settings.register_profile("meterledger", deadline=None)
+settings.load_profile("meterledger")
 
 
 @pytest.fixture(scope="session")
@@ -38,16 +49,32 @@ def server_url() -> Iterator[str]:
         yield url
         return
     base = Path("/var/lib/meterledger-test") if os.geteuid() == 0 else Path(tempfile.gettempdir())
-    with (
-        tempfile.TemporaryDirectory(dir=_mkdir(base)) as folder,
-        embedded_postgres(Path(folder)) as embedded,
-    ):
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(dir=_mkdir(base)))
+        with _one_at_a_time(base / ".embedded-start.lock"):
+            embedded = stack.enter_context(embedded_postgres(Path(folder)))
         yield embedded
 
 
 def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def _one_at_a_time(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock`` while the block runs.
+
+    Each xdist worker starts its own embedded PostgreSQL. As root, pgserver first creates its
+    system user with ``useradd`` outside its own lock: on a fresh machine two workers could
+    both find the user missing, and the second ``useradd`` would fail.
+    """
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture
@@ -114,6 +141,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.broker)
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
+
+
+class _EndToEndOnOneWorker(LoadScopeScheduling):
+    """Send tests/e2e/ to one worker as one unit of work; spread every other test singly.
+
+    Two whole systems at once would share the 2 cores and each other's timeouts. xdist's
+    own ``xdist_group`` marks cannot say this here: they work by renaming the node id, which
+    pytest 9.2 ignores, so the groups silently spread (pytest-xdist issue #1386).
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "tests/e2e" if nodeid.startswith("tests/e2e/") else nodeid
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling | None:
+    """Schedule ``--dist loadgroup`` (tests/run.sh) with the end-to-end tests kept together."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return _EndToEndOnOneWorker(config, log)
 
 
 @pytest.fixture

@@ -13,6 +13,21 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 say() { printf '\n== %s\n' "$*"; }
 
+# The tests run on two workers (pytest-xdist, one per core); the end-to-end ones one after
+# another on one of them (the scheduler in tests/conftest.py). Tests marked `serial` count
+# polls per real second, so they run afterwards with nothing beside them.
+# Each takes a marker expression ("" for every test) and further pytest arguments.
+in_parallel() { "$BIN/pytest" -n 2 --dist loadgroup -m "${1:+($1) and }not serial" "${@:2}"; }
+alone() {
+  local found=0
+  "$BIN/pytest" --collect-only -q -m "${1:+($1) and }serial" "${@:2}" >/dev/null || found=$?
+  case $found in
+    0) "$BIN/pytest" -m "${1:+($1) and }serial" "${@:2}" ;;
+    5) ;;  # none selected: pytest would close on "no tests ran"
+    *) return "$found" ;;
+  esac
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 if [ "${CI:-}" = "true" ]; then
@@ -49,7 +64,8 @@ say "static checks: ruff, mypy (strict)"
 "$BIN/mypy"
 
 say "pass 1: every test; store: ${METERLEDGER_TEST_DATABASE_URL:-embedded PostgreSQL}, broker: ${METERLEDGER_TEST_MQTT_URL:-private Mosquitto}"
-"$BIN/pytest"
+in_parallel ""
+alone ""
 
 say "pass 2: store and end-to-end tests against TimescaleDB"
 timescale_url="${METERLEDGER_TEST_TIMESCALEDB_URL:-}"
@@ -65,11 +81,14 @@ if [ -z "$timescale_url" ]; then
 fi
 psql "$timescale_url" -Atc "SELECT 'TimescaleDB ' || extversion || ' on ' || version() FROM pg_extension WHERE extname = 'timescaledb'" 2>/dev/null \
   || echo "(psql not available to print the TimescaleDB version; the tests check it)"
-METERLEDGER_TEST_DATABASE_URL="$timescale_url" METERLEDGER_TEST_EXPECT_TIMESCALEDB=1 \
-  "$BIN/pytest" -m "db or e2e" \
-  --deselect tests/e2e/test_dashboard.py --deselect tests/e2e/test_api_contract.py \
-  --deselect tests/e2e/test_cli.py --deselect tests/e2e/test_collect_check.py \
+export METERLEDGER_TEST_DATABASE_URL="$timescale_url" METERLEDGER_TEST_EXPECT_TIMESCALEDB=1
+store_mode_only=(
+  --deselect tests/e2e/test_dashboard.py --deselect tests/e2e/test_api_contract.py
+  --deselect tests/e2e/test_cli.py --deselect tests/e2e/test_collect_check.py
   --deselect tests/e2e/test_modbus_rtu_system.py --deselect tests/e2e/test_example_plant.py
+)
+in_parallel "db or e2e" "${store_mode_only[@]}"
+alone "db or e2e" "${store_mode_only[@]}"
 # Left out here: what does not depend on the store's mode. The browser and the OpenAPI
 # contract check the page and the schema (every store query behind them runs in the API
 # tests); the CLI, `collect --check`, the serial line and the example plant's coverage

@@ -26,6 +26,7 @@ from simulators.meters import ElectricityMeter
 from simulators.modbus_gateway import SimulatedDevice, SimulatedModbusGateway
 from simulators.profiles import DailyProfile
 
+pytestmark = pytest.mark.serial  # counts polls per real second: run alone (tests/run.sh)
 SDM630 = load_register_map("eastron_sdm630")
 POINTS = {"energy": "import_energy", "power": "total_power", "v1": "phase_1_voltage"}
 

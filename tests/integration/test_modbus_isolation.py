@@ -28,6 +28,7 @@ from meterledger.errors import DeviceError
 from simulators.clock import SimClock
 from simulators.modbus_gateway import SimulatedDevice, SimulatedModbusGateway
 
+pytestmark = pytest.mark.serial  # counts polls per real second: run alone (tests/run.sh)
 SDM630 = load_register_map("eastron_sdm630")
 POINTS = {"energy": "import_energy", "power": "total_power", "v1": "phase_1_voltage"}
 UNITS = range(1, 11)

@@ -30,6 +30,7 @@ from simulators.clock import SimClock
 from simulators.modbus_gateway import SimulatedDevice, SimulatedModbusGateway
 from store.catalog import MeterConfig
 
+pytestmark = pytest.mark.serial  # counts polls per real second: run alone (tests/run.sh)
 ROOT = Path(__file__).resolve().parents[2]
 SDM630 = load_register_map("eastron_sdm630")
 IO_MAP = str(ROOT / "tests" / "fixtures" / "registermaps" / "function_codes.yaml")

@@ -33,6 +33,7 @@ from simulators.clock import SimClock
 from simulators.modbus_gateway import SimulatedDevice, SimulatedModbusGateway
 from store.catalog import MeterConfig
 
+pytestmark = pytest.mark.serial  # counts polls per real second: run alone (tests/run.sh)
 SDM630 = load_register_map("eastron_sdm630")
 POINTS = {"energy": "import_energy", "power": "total_power", "v1": "phase_1_voltage"}
 IDS = {("meter-1", point): 10 + i for i, point in enumerate(POINTS)}
