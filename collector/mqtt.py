@@ -52,6 +52,7 @@ class MqttSubscriber:
         self._source_of: dict[str, str] = {}
         self._on_spooled = on_spooled
         self.connected = False
+        self.subscribed = False  # every topic granted by the broker since the last connect
         self._stopping = False
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -66,6 +67,7 @@ class MqttSubscriber:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     def start(self) -> None:
         """Connect in paho's network thread; it keeps retrying until `stop`."""
@@ -81,13 +83,24 @@ class MqttSubscriber:
         if reason.is_failure:
             log.warning("MQTT broker refused the connection: %s", reason)
             return
-        self.connected = True
+        self.connected, self.subscribed = True, False
         log.info("MQTT connected to %s", self._url.netloc)
         topics: list[tuple[str, int]] = [(s.subscription(), s.qos) for s in self._sources]
         client.subscribe(topics)
 
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        """A topic the broker refuses (an ACL, a bad filter) would never deliver: say so."""
+        refused = [
+            f"{source.subscription()} ({reason})"
+            for source, reason in zip(self._sources, reasons, strict=False)
+            if reason.is_failure
+        ]
+        if refused:
+            log.error("MQTT broker refused subscription(s): %s", ", ".join(refused))
+        self.subscribed = not refused
+
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self.connected = False
+        self.connected = self.subscribed = False
         if not self._stopping:
             log.warning("MQTT disconnected (%s); reconnecting", reason)
 

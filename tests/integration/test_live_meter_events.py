@@ -68,8 +68,7 @@ async def test_replacement_recorded_while_running_makes_the_next_fall_a_reset(
 
     try:
         runtime = await asyncio.wait_for(ready, 30)
-        await eventually(lambda: runtime.subscriber is not None and runtime.subscriber.connected)
-        await asyncio.sleep(0.3)  # the SUBACK
+        await eventually(lambda: runtime.subscriber is not None and runtime.subscriber.subscribed)
         for second, volume in ((0, 1000.0), (1, 1000.5), (2, 2.0)):  # 2.0: nothing explains it
             publish(second, volume)
         await eventually(lambda: len(qualities(database_url)) == 3)

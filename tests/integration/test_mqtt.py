@@ -1,6 +1,5 @@
 """The MQTT subscriber against a real broker."""
 
-import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -47,8 +46,7 @@ async def test_malformed_payloads_are_counted_and_flow_continues(
     subscriber.start()
     pub = publisher(mqtt_url)
     try:
-        await eventually(lambda: subscriber.connected, within=5.0)
-        await asyncio.sleep(0.2)  # let the SUBACK land before publishing
+        await eventually(lambda: subscriber.subscribed, within=5.0)  # the SUBACK is in
         topic = f"{prefix}/gas-1/reading"
         for payload in (b"{not json", b'{"values": {"volume": "x"}}', b'{"values": {"mass": 1}}'):
             pub.publish(topic, payload, qos=1)

@@ -49,8 +49,7 @@ def subscriber(url: str, source: MqttSourceConfig, spool: Spool) -> MqttSubscrib
 async def started(*subscribers: MqttSubscriber) -> None:
     for sub in subscribers:
         sub.start()
-    await eventually(lambda: all(s.connected for s in subscribers))
-    await asyncio.sleep(0.3)  # SUBACK
+    await eventually(lambda: all(s.subscribed for s in subscribers))  # SUBACKs in
 
 
 async def test_plain_numbers_and_vendor_json_become_readings(

@@ -101,8 +101,7 @@ async def test_flow_resumes_after_broker_restart_with_nothing_lost(
             sent += 1
 
     try:
-        await eventually(lambda: subscriber.connected and publisher.is_connected(), within=20.0)
-        await asyncio.sleep(0.3)
+        await eventually(lambda: subscriber.subscribed and publisher.is_connected(), within=20.0)
         publish(200)
         await eventually(lambda: spool.depth() >= 100, within=20.0)
         broker.stop()
