@@ -159,8 +159,9 @@ async def compute_statement(
 def _metered_span(month: Interval, until: datetime | None) -> tuple[Interval, list[Finding]]:
     """The span the meters are rolled up over: the month, or its whole hours before ``until``.
 
-    Whole hours, because the store's coverage comes from hourly statistics; at least the
-    first hour, so a statement made in a month's first minutes still has a span.
+    Whole hours, because the store's coverage comes from hourly statistics (for a zone on
+    the whole UTC hour; +05:30 falls back to the raw readings); at least the first hour, so
+    a statement made in a month's first minutes still has a span.
     """
     if until is None or until >= month.end:
         return month, []

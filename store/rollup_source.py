@@ -5,7 +5,9 @@ breaks use the primary key and a partial index; coverage and gauge means come fr
 ``reading_hourly``, the statistics the writer keeps per point and hour. Coverage is exact
 across hour boundaries (each hour keeps its first and last reading's instant) and, within
 an hour, credits one expected interval per reading, which is what "backed by real
-readings" means at any polling rate. `ledger.memory.MemorySource` is the reference these
+readings" means at any polling rate. A period off the whole UTC hour (a +05:30 site) is
+summed from the raw readings instead, by the same definitions (`_RAW_COVERAGE`).
+`ledger.memory.MemorySource` is the reference these
 queries must agree with; tests/integration/test_rollup_source.py runs both.
 """
 
@@ -92,6 +94,33 @@ SELECT hour, n, sum, first_ts, last_ts FROM reading_hourly
 WHERE point_id = %(p)s AND hour >= %(start)s AND hour < %(end)s
 ORDER BY hour"""
 
+# The same two answers from the raw readings, for a period off the whole UTC hour (a site
+# at +05:30 or +05:45): hours are counted from the period's start (date_bin) instead of
+# UTC's, the last one clipped to the period. Cost grows with the readings, so it is only
+# the fallback; on whole-hour periods it gives exactly what the hourly table gives.
+_RAW_HOURS = f"""
+SELECT date_bin('1 hour', ts, %(start)s) AS hour, count(*) AS n, sum(value) AS sum,
+       min(ts) AS first_ts, max(ts) AS last_ts
+FROM reading
+WHERE point_id = %(p)s AND ts >= %(start)s AND ts < %(end)s
+  AND quality & {int(REJECTED)} = 0 AND value <> 'NaN'
+GROUP BY 1"""
+_RAW_COVERAGE = f"""
+SELECT coalesce(sum(least(%(hour)s::bigint,
+                          (extract(epoch FROM %(end)s - hour) * 1e6)::bigint,
+                          n * %(step)s::bigint)), 0)::bigint,
+       greatest(interval '0', max(gap), %(end)s - coalesce(max(last_ts), %(start)s))
+FROM (
+    SELECT hour, n, last_ts, first_ts - lag(last_ts, 1, %(start)s) OVER (ORDER BY hour) AS gap
+    FROM ({_RAW_HOURS}) r
+) h"""
+_RAW_BUCKETS = f"""
+SELECT date_bin(%(bucket)s, ts, %(start)s), count(*), sum(value)
+FROM reading
+WHERE point_id = %(p)s AND ts >= %(start)s AND ts < %(end)s
+  AND quality & {int(REJECTED)} = 0 AND value <> 'NaN'
+GROUP BY 1 ORDER BY 1"""
+
 
 class StoreRollupSource:
     """Every roll-up port, reading through ``pool``."""
@@ -139,7 +168,6 @@ class StoreRollupSource:
     async def coverage(
         self, point_id: int, interval: Interval, expected_interval: timedelta
     ) -> Coverage:
-        _whole_hours(interval)
         params = {
             "p": point_id,
             "start": interval.start,
@@ -147,30 +175,28 @@ class StoreRollupSource:
             "hour": HOUR // MICROSECOND,
             "step": expected_interval // MICROSECOND,
         }
-        [(covered, longest)] = await self._rows(_COVERAGE, params)
+        sql = _COVERAGE if whole_hours(interval) else _RAW_COVERAGE
+        [(covered, longest)] = await self._rows(sql, params)
         return Coverage(min(timedelta(microseconds=covered), interval.duration), longest)
 
     async def bucket_means(
         self, point_id: int, interval: Interval, bucket: timedelta
     ) -> Sequence[BucketMean]:
-        if bucket % HOUR:
-            raise StoreError(f"gauge buckets must be whole hours, not {bucket}")
+        params = {"p": point_id, "start": interval.start, "end": interval.end, "bucket": bucket}
+        if bucket % HOUR or not whole_hours(interval):  # buckets the hours do not tile
+            rows = await self._rows(_RAW_BUCKETS, params)
+            return [BucketMean(start, total / n, n) for start, n, total in rows]
         groups: dict[datetime, tuple[int, float]] = {}
-        for hour, n, total, _first, _last in await self._hours(point_id, interval):
+        for hour, n, total, _first, _last in await self._rows(_HOURS, params):
             start = interval.start + (hour - interval.start) // bucket * bucket
             count, value = groups.get(start, (0, 0.0))
             groups[start] = (count + n, value + total)
         return [BucketMean(s, total / n, n) for s, (n, total) in sorted(groups.items())]
 
-    async def _hours(self, point_id: int, interval: Interval) -> list[tuple[Any, ...]]:
-        _whole_hours(interval)
-        params = {"p": point_id, "start": interval.start, "end": interval.end}
-        return await self._rows(_HOURS, params)
 
-
-def _whole_hours(interval: Interval) -> None:
-    if interval.start.timestamp() % 3600 or interval.end.timestamp() % 3600:
-        raise StoreError(f"interval {interval} does not start and end on whole hours")
+def whole_hours(interval: Interval) -> bool:
+    """Whether the interval starts and ends on whole UTC hours, which the hourly table tiles."""
+    return not (interval.start.timestamp() % 3600 or interval.end.timestamp() % 3600)
 
 
 def _event(

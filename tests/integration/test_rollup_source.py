@@ -15,6 +15,7 @@ from ledger.ports import Reading as LedgerReading
 from ledger.ports import Splice
 from ledger.rollup import GaugePoint, roll_up_counter, roll_up_gauge
 from meterledger.config import load_config
+from store import rollup_source
 from store.catalog import PointRef, sync_catalog
 from store.migrate import migrate
 from store.pool import open_pool
@@ -153,3 +154,39 @@ async def test_many_breaks_in_a_month_are_all_read(database_url: str) -> None:
         assert line.quantity == Decimal(5_000 * (31 * 24 - 1))
     finally:
         await pool.close()
+
+
+async def test_a_month_off_the_whole_hour_rolls_up_from_the_raw_readings(sources) -> None:  # type: ignore[no-untyped-def]
+    # Kolkata is UTC+05:30: its March ends at 18:30 UTC, inside the readings.
+    store, memory, counter, gauge = sources
+    march = Period("Asia/Kolkata", Month(2026, 3))
+    assert march.interval.end == datetime(2026, 3, 31, 18, 30, tzinfo=UTC)
+    point = CounterPoint(counter, "kWh", wrap_value=Decimal(WRAP))
+    ours = await roll_up_counter(store, point, march.interval)
+    reference = await roll_up_counter(memory, point, march.interval)
+    assert (ours.quantity, ours.estimated_share) == (reference.quantity, reference.estimated_share)
+    assert ours.trace == reference.trace
+    step = timedelta(minutes=15)
+    coverage = await store.coverage(counter, march.interval, step)
+    assert coverage == await memory.coverage(counter, march.interval, step)
+    for bucket in (timedelta(hours=1), timedelta(minutes=15)):
+        gauge_point = GaugePoint(gauge, "kWh", bucket=bucket)
+        line = await roll_up_gauge(store, gauge_point, march.interval)
+        assert line.quantity == (await roll_up_gauge(memory, gauge_point, march.interval)).quantity
+        assert line.quantity > 0
+
+
+async def test_the_raw_fallback_agrees_with_the_hourly_table_on_whole_hours(  # type: ignore[no-untyped-def]
+    sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, counter, gauge = sources
+    step = timedelta(minutes=15)
+    hourly_coverage = await store.coverage(counter, MARCH.interval, step)
+    hourly_means = await store.bucket_means(gauge, MARCH.interval, timedelta(hours=1))
+    monkeypatch.setattr(rollup_source, "whole_hours", lambda _interval: False)
+    assert await store.coverage(counter, MARCH.interval, step) == hourly_coverage
+    raw_means = await store.bucket_means(gauge, MARCH.interval, timedelta(hours=1))
+    assert [(m.start, m.count) for m in raw_means] == [(m.start, m.count) for m in hourly_means]
+    for raw, hourly in zip(raw_means, hourly_means, strict=True):
+        assert math.isclose(raw.mean, hourly.mean, rel_tol=1e-12)
+    assert len(raw_means) > 10
