@@ -1,6 +1,8 @@
 """Closing, approving and restating a month against the real database."""
 
+import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -141,3 +143,39 @@ async def test_late_meter_event_after_approval_is_a_pending_restatement(
     )
     assert restated.version == 2
     assert await closing.pending_restatement(ledger.book, MARCH, ledger.readings, stores) == []
+
+
+async def test_a_site_at_plus_05_30_closes_its_month(database_url: str, tmp_path: Path) -> None:
+    """Kolkata's March runs from 18:30 to 18:30 UTC, off the hourly table's hours: 744 h."""
+    text = PLANT.read_text().replace("timezone: Europe/Berlin", "timezone: Asia/Kolkata")
+    plant = tmp_path / "kolkata.yaml"
+    plant.write_text(text)
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    async with open_ledger(load_config(plant), "test-site", settings) as opened:
+        with psycopg.connect(database_url) as conn:
+            ids = {
+                (m, p): i
+                for m, p, i in conn.execute(
+                    "SELECT m.key, p.key, p.id FROM point p JOIN meter m ON m.id = p.meter_id"
+                ).fetchall()
+            }
+        start = datetime(2026, 2, 28, tzinfo=UTC)  # readings on whole UTC hours
+        rows = [
+            Reading(ids[key], start + timedelta(hours=h), base + rate * h)
+            for h in range(31 * 24 + 48)
+            for key, base, rate in (
+                (("grid-main", "energy_import"), 5000.0, 100.0),
+                (("boiler-gas", "volume"), 800.0, 10.0),
+                (("dead-meter", "energy_import"), 0.0, 60.0),
+            )
+        ]
+        pool = await open_pool(database_url)
+        await write_readings(pool, rows)
+        await pool.close()
+        closed = await closing.close(opened.book, MARCH, opened.readings, opened.statements)
+    [grid] = [
+        a for a in json.loads(closed.content)["activities"] if a["key"] == "grid-main/energy_import"
+    ]
+    assert Decimal(grid["quantity"]) == 74_400  # 744 h x 100 kWh, each edge half an hour in
+    # One reading an hour against a 1 s poll: each hour vouched for one second, as in Berlin.
+    assert Decimal(grid["coverage"]) == Decimal(744) / Decimal(744 * 3600)
