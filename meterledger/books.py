@@ -19,11 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledger.close import MeterBook, SiteBook
 from ledger.counters import CounterPoint
+from ledger.factors import FactorSet
 from ledger.factorsets import shipped
 from ledger.gwp import GWP_SETS, gwp_set
 from ledger.product_lines import LineBook, SharedMeter
 from ledger.quantities import dimension, normalise
 from ledger.targets import Target
+from meterledger.chosen_factors import FACTOR_FIELDS, is_imported
 from meterledger.errors import ConfigError
 from store.catalog import MeterConfig, PointConfig, PointRef, SiteConfig
 
@@ -113,9 +115,17 @@ class LedgerConfig(BaseModel):
     @field_validator("electricity_factors", "fuel_factors", "heat_factors", "freight_factors")
     @classmethod
     def _shipped(cls, name: str) -> str:
+        if is_imported(name):  # name@version: looked up in the store at start
+            set_name, _, version = name.partition("@")
+            if not set_name or not version:
+                raise ValueError(f"{name!r}: an imported set is named as name@version")
+            return name
         available = shipped()
         if name not in available:
-            raise ValueError(f"no factor set {name!r}; shipped: {sorted(available)}")
+            raise ValueError(
+                f"no factor set {name!r}; shipped: {sorted(available)}, or name@version of"
+                " an imported one"
+            )
         return name
 
     @field_validator("gwp")
@@ -131,9 +141,15 @@ def site_book(
     ledger: LedgerConfig,
     point_ids: Mapping[PointRef, int],
     intervals: Mapping[int, float],
+    imported: Mapping[str, FactorSet] | None = None,
 ) -> SiteBook:
-    """The book of one site; ``intervals`` gives each point's poll interval in seconds."""
-    sets = shipped()
+    """The book of one site; ``intervals`` gives each point's poll interval in seconds,
+    ``imported`` the imported factor sets the ledger section chooses (`chosen_factors`)."""
+    sets = shipped() | dict(imported or {})
+    for field in FACTOR_FIELDS:
+        if getattr(ledger, field) not in sets:
+            choice = getattr(ledger, field)
+            raise ConfigError("plant file", f"ledger.{field}", f"{choice!r} was not loaded")
     meters = []
     for meter in site.meters:
         counters = {}
@@ -271,8 +287,14 @@ def poll_intervals(config: PlantConfig, ids: Mapping[PointRef, int]) -> dict[int
     return out
 
 
-def site_books(config: PlantConfig, ids: Mapping[PointRef, int]) -> dict[str, SiteBook]:
+def site_books(
+    config: PlantConfig,
+    ids: Mapping[PointRef, int],
+    imported: Mapping[str, FactorSet] | None = None,
+) -> dict[str, SiteBook]:
     """Every site's book, keyed by site id."""
     check_ledger_sites(config)
     intervals = poll_intervals(config, ids)
-    return {site.id: site_book(site, config.ledger, ids, intervals) for site in config.sites}
+    return {
+        site.id: site_book(site, config.ledger, ids, intervals, imported) for site in config.sites
+    }

@@ -28,6 +28,7 @@ from collector.spool import Spool
 from collector.validation import Validator
 from collector.writer import BatchWriter
 from meterledger.books import poll_intervals, site_books
+from meterledger.chosen_factors import imported_sets
 from meterledger.config import PlantConfig
 from meterledger.embedded import embedded_broker, embedded_postgres, free_port
 from meterledger.errors import ConfigError
@@ -134,7 +135,7 @@ async def run_system(
             # so `meterledger collect` does not carry it (issue 4).
             from api.app import create_app, make_server
 
-            books = site_books(config, point_ids)
+            books = site_books(config, point_ids, await imported_sets(pool, config.ledger))
             intervals = poll_intervals(config, point_ids)
             app = create_app(pool, runtime.registry, books=books, intervals=intervals)
             server = make_server(app, config.api.host, config.api.port)
@@ -146,7 +147,8 @@ async def run_system(
             assert pool is not None
             from meterledger.scheduler import LedgerScheduler  # APScheduler: only here
 
-            scheduler = LedgerScheduler(pool, site_books(config, point_ids), config.ledger)
+            chosen = await imported_sets(pool, config.ledger)
+            scheduler = LedgerScheduler(pool, site_books(config, point_ids, chosen), config.ledger)
             tasks["scheduler"] = scheduler.run()
         started = functools.partial(wait_started, server)
         await run_until_stopped(tasks, stop, started, lambda: on_ready(runtime), stages=stages)

@@ -24,6 +24,7 @@ from ledger.periods import Month
 from ledger.statements import Status, findings_of, verify_stored
 from meterledger import ledger_input_commands
 from meterledger.books import check_ledger_sites, poll_intervals, site_book
+from meterledger.chosen_factors import imported_sets
 from meterledger.config import PlantConfig, load_config
 from meterledger.embedded import embedded_postgres
 from meterledger.errors import ConfigError
@@ -94,7 +95,9 @@ async def open_ledger(config: PlantConfig, site: str, settings: Settings) -> Asy
             raise ConfigError("(command line)", "site", f"no site {site!r}; have {sorted(sites)}")
         pool = await open_pool(url)
         try:
-            book = site_book(sites[site], config.ledger, ids, poll_intervals(config, ids))
+            imported = await imported_sets(pool, config.ledger)
+            intervals = poll_intervals(config, ids)
+            book = site_book(sites[site], config.ledger, ids, intervals, imported)
             yield Ledger(
                 book,
                 StoreRollupSource(pool),
