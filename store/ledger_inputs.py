@@ -40,6 +40,7 @@ from store.ledger_input_rows import (
     instrument_listed,
     production_listed,
 )
+from store.queries import execute, fetch_all
 from store.statements import record_pending
 from store.transaction import Connections
 
@@ -325,19 +326,10 @@ class StoreLedgerInputs:
         return {row[0]: EvidenceRef(*row) for row in rows}
 
     async def _execute(self, sql: str, params: tuple[Any, ...], doing: str) -> None:
-        try:
-            async with self._pool.connection() as conn:
-                await conn.execute(sql.encode(), params)
-        except psycopg.Error as exc:
-            raise StoreError(f"{doing}: {exc}") from exc
+        await execute(self._pool, sql, params, doing)
 
     async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(sql.encode(), params)
-                return await cur.fetchall()
-        except psycopg.Error as exc:
-            raise StoreError(f"reading ledger inputs: {exc}") from exc
+        return await fetch_all(self._pool, sql, params, "reading ledger inputs")
 
 
 def _refused(what: str, exc: psycopg.Error) -> StoreError:

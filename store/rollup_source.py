@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from ledger.periods import Interval
@@ -32,8 +31,8 @@ from ledger.ports import (
     Reading,
     Splice,
 )
-from meterledger.errors import StoreError
 from store.quality import BREAKS, REJECTED, Quality
+from store.queries import fetch_all
 
 HOUR = timedelta(hours=1)
 MICROSECOND = timedelta(microseconds=1)
@@ -129,12 +128,7 @@ class StoreRollupSource:
         self._pool = pool
 
     async def _rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(sql.encode(), params)
-                return await cur.fetchall()
-        except psycopg.Error as exc:
-            raise StoreError(f"roll-up query for point {params.get('p')}: {exc}") from exc
+        return await fetch_all(self._pool, sql, params, f"roll-up query for point {params['p']}")
 
     async def around(self, point_id: int, instant: datetime) -> Bracket:
         found = {

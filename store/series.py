@@ -30,12 +30,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-import psycopg
-
 from ledger.periods import Interval
 from ledger.ports import Bracket, Break, CounterSource, Coverage, MeterEvent, Reading
-from meterledger.errors import StoreError
 from store.quality import REJECTED
+from store.queries import fetch_all
 from store.transaction import Connections
 
 _ACCEPTED = f"quality & {int(REJECTED)} = 0 AND value <> 'NaN'"
@@ -284,12 +282,7 @@ async def raw_readings(
 async def _rows(
     pool: Connections, sql: str, params: dict[str, Any], point_id: int, *, binary: bool = False
 ) -> list[tuple[Any, ...]]:
-    try:
-        async with pool.connection() as conn:
-            cur = await conn.execute(sql.encode(), params, binary=binary)
-            return await cur.fetchall()
-    except psycopg.Error as exc:
-        raise StoreError(f"series of point {point_id}: {exc}") from exc
+    return await fetch_all(pool, sql, params, f"series of point {point_id}", binary=binary)
 
 
 class PrefetchedCounterSource:

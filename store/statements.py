@@ -18,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from ledger.closing import StoredStatement
 from ledger.statements import GENESIS, LineChange, Sealed, Status, canonical
 from meterledger.errors import StoreError, WorkflowError
+from store.queries import fetch_all
 from store.transaction import Connections
 
 _COLUMNS = """s.key, st.period, st.version, st.status, st.content_hash, st.previous_hash,
@@ -123,12 +124,7 @@ class StoreStatements:
             raise StoreError(f"moving {site} {period} v{version} to {status}: {exc}") from exc
 
     async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(sql.encode(), params)
-                return await cur.fetchall()
-        except psycopg.Error as exc:
-            raise StoreError(f"reading statements: {exc}") from exc
+        return await fetch_all(self._pool, sql, params, "reading statements")
 
 
 def _stored(row: tuple[Any, ...]) -> StoredStatement:
