@@ -245,11 +245,6 @@ class Spool:
         with self._lock:
             self._db.execute("DELETE FROM dead_letter WHERE seq <= ?", (seq,))
 
-    def has_room(self) -> bool:
-        """True when an append would not have to wait for the writer."""
-        with self._lock:
-            return self._has_room()
-
     def depth(self) -> int:
         """Rows waiting for the database."""
         with self._lock:
