@@ -27,6 +27,7 @@ from collector.mqtt import MqttSubscriber
 from collector.spool import Spool
 from collector.validation import Validator
 from collector.writer import BatchWriter
+from ledger.close import SiteBook
 from meterledger.books import poll_intervals, site_books
 from meterledger.chosen_factors import imported_sets
 from meterledger.config import PlantConfig
@@ -129,13 +130,16 @@ async def run_system(
             remembered = await history(pool)
             collector, stages = _collector(config, settings, runtime, pool, stack, remembered)
             tasks |= collector
+        books: dict[str, SiteBook] = {}
+        if parts & {"serve", "schedule"}:  # one read of the chosen imported factor sets
+            assert pool is not None
+            books = site_books(config, point_ids, await imported_sets(pool, config.ledger))
         if "serve" in parts:
             assert pool is not None
             # The web stack (~0.5 s and ~15 MB of imports) is loaded only where it serves,
             # so `meterledger collect` does not carry it (issue 4).
             from api.app import create_app, make_server
 
-            books = site_books(config, point_ids, await imported_sets(pool, config.ledger))
             intervals = poll_intervals(config, point_ids)
             app = create_app(pool, runtime.registry, books=books, intervals=intervals)
             server = make_server(app, config.api.host, config.api.port)
@@ -147,8 +151,7 @@ async def run_system(
             assert pool is not None
             from meterledger.scheduler import LedgerScheduler  # APScheduler: only here
 
-            chosen = await imported_sets(pool, config.ledger)
-            scheduler = LedgerScheduler(pool, site_books(config, point_ids, chosen), config.ledger)
+            scheduler = LedgerScheduler(pool, books, config.ledger)
             tasks["scheduler"] = scheduler.run()
         started = functools.partial(wait_started, server)
         await run_until_stopped(tasks, stop, started, lambda: on_ready(runtime), stages=stages)
