@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from ledger import closing
-from ledger.periods import Month
+from ledger.periods import Month, Period
 from meterledger.config import load_config
 from meterledger.errors import ConfigError
 from meterledger.ledger_commands import open_ledger
@@ -22,6 +22,8 @@ from store.pool import open_pool
 from store.readings import Reading, write_readings
 
 PLANT = Path(__file__).resolve().parents[1] / "plants" / "small.yaml"
+ACME_2022 = Decimal("0.5000")  # tCO2/MWh: the re-issued set's value for 2022 onwards
+KWH_AN_HOUR = 100
 
 
 def grid_csv() -> str:
@@ -29,7 +31,7 @@ def grid_csv() -> str:
     text = (Path(__file__).resolve().parents[2] / "ledger/factorsets/cn-mee-grid.csv").read_text()
     text = text.replace("# set: cn-mee-grid", "# set: acme-grid")
     text = text.replace("# version: 1", "# version: 2026.1")
-    return text.replace("CO2,0.5703,", "CO2,0.5000,")
+    return text.replace("CO2,0.5703,", f"CO2,{ACME_2022},")
 
 
 def plant_choosing(tmp_path: Path, choice: str) -> Path:
@@ -62,7 +64,10 @@ async def test_a_month_closes_with_the_imported_set_and_cites_it(
                 " WHERE m.key = 'grid-main' AND p.key = 'energy_import'"
             ).fetchall()
         start = datetime(2026, 2, 28, 20, tzinfo=UTC)
-        rows = [Reading(grid, start + timedelta(hours=h), 100.0 * h) for h in range(31 * 24 + 6)]
+        rows = [
+            Reading(grid, start + timedelta(hours=h), float(KWH_AN_HOUR * h))
+            for h in range(31 * 24 + 6)
+        ]
         pool = await open_pool(database_url)
         await write_readings(pool, rows)
         await pool.close()
@@ -75,7 +80,9 @@ async def test_a_month_closes_with_the_imported_set_and_cites_it(
         "acme-grid@2026.1/cn-grid-2022",
         "2026.1",
     )
-    assert Decimal(line["tco2e"]) == Decimal("74.3") * Decimal("0.5000")  # 743 h x 100 kWh
+    hours = Period("Europe/Berlin", Month(2026, 3)).interval.duration / timedelta(hours=1)
+    assert hours == 743  # the DST month
+    assert Decimal(line["tco2e"]) == Decimal(int(hours) * KWH_AN_HOUR) / 1000 * ACME_2022
 
 
 async def test_a_set_never_imported_is_named_at_start(database_url: str, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ledger import closing
-from ledger.periods import Month
+from ledger.periods import Month, Period
 from ledger.statements import Status, findings_of, verify_stored
 from meterledger.config import load_config
 from meterledger.errors import WorkflowError
@@ -176,6 +176,8 @@ async def test_a_site_at_plus_05_30_closes_its_month(database_url: str, tmp_path
     [grid] = [
         a for a in json.loads(closed.content)["activities"] if a["key"] == "grid-main/energy_import"
     ]
-    assert Decimal(grid["quantity"]) == 74_400  # 744 h x 100 kWh, each edge half an hour in
+    hours = Period("Asia/Kolkata", MARCH).interval.duration / timedelta(hours=1)
+    assert hours == 744  # 18:30 to 18:30 UTC
+    assert Decimal(grid["quantity"]) == int(hours) * 100  # each edge half an hour in
     # One reading an hour against a 1 s poll: each hour vouched for one second, as in Berlin.
-    assert Decimal(grid["coverage"]) == Decimal(744) / Decimal(744 * 3600)
+    assert Decimal(grid["coverage"]) == Decimal(1) / Decimal(3600)
