@@ -112,7 +112,7 @@ class LedgerConfig(BaseModel):
         default_factory=dict, description="by site id: the emission target's trajectory"
     )
 
-    @field_validator("electricity_factors", "fuel_factors", "heat_factors", "freight_factors")
+    @field_validator(*FACTOR_FIELDS)
     @classmethod
     def _shipped(cls, name: str) -> str:
         if is_imported(name):  # name@version: looked up in the store at start
